@@ -1,0 +1,23 @@
+// What cnnc shows of a graph: the summary table and its JSON form, the IR
+// dump and a Graphviz drawing.
+#pragma once
+
+#include "ir/graph.h"
+
+#include <iosfwd>
+
+namespace cnnc {
+
+struct Totals {
+  int64_t params = 0, macs = 0;
+};
+Totals totals(const Graph &g);
+
+void printSummary(std::ostream &os, const Graph &g);
+void printSummaryJson(std::ostream &os, const Graph &g);
+void printIR(std::ostream &os, const Graph &g);
+void printDot(std::ostream &os, const Graph &g);
+
+std::string jsonString(const std::string &s);
+
+} // namespace cnnc

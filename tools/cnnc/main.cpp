@@ -1,0 +1,210 @@
+// The cnnc command: parses the subcommand and its options and runs it.
+// Exit status: 0 success, 1 a diagnosed error in the user's input, 2 an
+// internal failure.
+#include "frontend/elaborate.h"
+#include "frontend/parser.h"
+#include "ir/report.h"
+#include "tools/cnnc/output_file.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+namespace {
+
+using namespace cnnc;
+
+const char *kUsage = R"(usage: cnnc <command> [options]
+
+Commands:
+  check FILE          parse and validate a network; print diagnostics only
+  summary FILE        per-layer table: name, op, output shape, params,
+                      multiply-adds, receptive field; totals
+  graph FILE -o OUT   draw the network: OUT.dot, or OUT.svg where Graphviz's
+                      'dot' is installed
+
+Options:
+  -o PATH             output file (graph)
+  --json              summary: print one JSON object instead of the table
+  --emit ast|ir       print a stage of the compiler to standard output
+  -Werror             treat warnings as errors
+  -h, --help          show this help; 'cnnc COMMAND --help' for one command
+
+Exit status: 0 on success, 1 on an error in the input, 2 on an internal error.
+)";
+
+const char *kCheckHelp = R"(usage: cnnc check FILE [-Werror] [--emit ast|ir]
+
+Parses FILE and everything it imports, expands blocks, infers every shape and
+reports every error and warning of the language reference, clang-style.
+Prints nothing when the network is clean.
+)";
+
+const char *kSummaryHelp = R"(usage: cnnc summary FILE [--json] [-Werror]
+
+Prints each layer in source order (block bodies expanded at their call):
+name, op, output shape [C, H, W], parameters, multiply-adds per image and
+receptive field, then the totals. --json prints one object with network,
+input, output, params, macs and layers (each with name, op, shape, params,
+macs, receptive_field and weights).
+)";
+
+const char *kGraphHelp = R"(usage: cnnc graph FILE -o OUT.dot|OUT.svg [-Werror]
+
+Writes the layer graph in Graphviz DOT. An .svg output runs Graphviz's 'dot'
+on it, which must be installed.
+)";
+
+struct Options {
+  std::string command;
+  std::string input;
+  std::string output;
+  std::string emit;
+  bool json = false;
+  bool werror = false;
+  bool help = false;
+};
+
+[[noreturn]] void usageError(const std::string &msg) {
+  std::cerr << "cnnc: error: " << msg << "\n(see 'cnnc --help')\n";
+  std::exit(1);
+}
+
+Options parseArgs(int argc, char **argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char *flag) -> std::string {
+      if (i + 1 >= argc)
+        usageError(std::string(flag) + " needs a value");
+      return argv[++i];
+    };
+    if (a == "-h" || a == "--help")
+      o.help = true;
+    else if (a == "-o")
+      o.output = value("-o");
+    else if (a == "--json")
+      o.json = true;
+    else if (a == "-Werror")
+      o.werror = true;
+    else if (a == "--emit") {
+      o.emit = value("--emit");
+      if (o.emit != "ast" && o.emit != "ir")
+        usageError("--emit takes ast or ir, not '" + o.emit + "'");
+    } else if (!a.empty() && a[0] == '-')
+      usageError("unknown option '" + a + "'");
+    else if (o.command.empty())
+      o.command = a;
+    else if (o.input.empty())
+      o.input = a;
+    else
+      usageError("unexpected argument '" + a + "'");
+  }
+  return o;
+}
+
+int finish(const DiagEngine &diag) {
+  diag.print(std::cerr);
+  return diag.errors() ? 1 : 0;
+}
+
+int writeOutput(const std::string &path, const std::string &data) {
+  std::string reason;
+  if (!writeFileAtomic(path, data, reason)) {
+    std::cerr << "cnnc: error: cannot write '" << path << "': " << reason << '\n';
+    return 1;
+  }
+  return 0;
+}
+
+bool endsWith(const std::string &s, const std::string &tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+int drawGraph(const Options &o, const Graph &g) {
+  std::ostringstream dot;
+  printDot(dot, g);
+  if (endsWith(o.output, ".dot"))
+    return writeOutput(o.output, dot.str());
+  if (!endsWith(o.output, ".svg"))
+    usageError("graph writes .dot or .svg, not '" + o.output + "'");
+  if (std::system("command -v dot >/dev/null 2>&1") != 0) {
+    std::cerr << "cnnc: error: writing .svg needs Graphviz's 'dot', which is not installed; "
+                 "write .dot instead\n";
+    return 1;
+  }
+  std::string tmpDot = o.output + ".dot.tmp." + std::to_string(getpid());
+  std::string tmpSvg = o.output + ".tmp." + std::to_string(getpid());
+  if (writeOutput(tmpDot, dot.str()))
+    return 1;
+  std::string cmd = "dot -Tsvg '" + tmpDot + "' -o '" + tmpSvg + "'";
+  int rc = std::system(cmd.c_str());
+  std::remove(tmpDot.c_str());
+  if (rc != 0 || std::rename(tmpSvg.c_str(), o.output.c_str()) != 0) {
+    std::remove(tmpSvg.c_str());
+    std::cerr << "cnnc: error: Graphviz failed to write '" << o.output << "'\n";
+    return 2;
+  }
+  return 0;
+}
+
+int run(const Options &o) {
+  SourceManager sm;
+  DiagEngine diag(sm);
+  diag.setWerror(o.werror);
+  if (o.emit == "ast") {
+    auto module = loadModule(o.input, sm, diag, diskReader());
+    if (module)
+      ast::dump(std::cout, *module->files.front());
+    return finish(diag);
+  }
+  auto graph = compileFile(o.input, sm, diag);
+  int rc = finish(diag);
+  if (rc || !graph)
+    return rc ? rc : 1;
+  if (o.emit == "ir") {
+    printIR(std::cout, *graph);
+    return 0;
+  }
+  if (o.command == "summary") {
+    if (o.json)
+      printSummaryJson(std::cout, *graph);
+    else
+      printSummary(std::cout, *graph);
+  } else if (o.command == "graph") {
+    return drawGraph(o, *graph);
+  }
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options o = parseArgs(argc, argv);
+  if (o.command.empty()) {
+    std::cout << kUsage;
+    return o.help ? 0 : 1;
+  }
+  const char *help = o.command == "check"     ? kCheckHelp
+                     : o.command == "summary" ? kSummaryHelp
+                     : o.command == "graph"   ? kGraphHelp
+                                              : nullptr;
+  if (!help)
+    usageError("unknown command '" + o.command + "'");
+  if (o.help) {
+    std::cout << help;
+    return 0;
+  }
+  if (o.input.empty())
+    usageError(o.command + " needs a .cnn file");
+  if (o.command == "graph" && o.output.empty())
+    usageError("graph needs -o OUT.dot or -o OUT.svg");
+  try {
+    return run(o);
+  } catch (const std::exception &e) {
+    std::cerr << "cnnc: internal error: " << e.what() << '\n';
+    return 2;
+  }
+}
