@@ -43,7 +43,7 @@ bool matchArgs(const std::string &callee, const std::vector<std::string> &params
     if (arg.keyword.empty()) {
       if (sawKeyword) {
         diag.error(arg.value.loc,
-                   "positional argument after keyword arguments in call to '" + callee + "'");
+                   "positional argument after keyword arguments in call to " + callee);
         ok = false;
         continue;
       }
@@ -53,7 +53,7 @@ bool matchArgs(const std::string &callee, const std::vector<std::string> &params
         continue;
       }
       if (nextPositional >= params.size()) {
-        diag.error(arg.value.loc, "too many arguments to '" + callee + "': it takes at most " +
+        diag.error(arg.value.loc, "too many arguments to " + callee + ": it takes at most " +
                                       std::to_string(params.size()));
         ok = false;
         continue;
@@ -65,7 +65,7 @@ bool matchArgs(const std::string &callee, const std::vector<std::string> &params
     auto it = std::find(params.begin(), params.end(), arg.keyword);
     if (it == params.end() || (it - params.begin()) == variadic) {
       std::string hint = closest(arg.keyword, params);
-      diag.error(arg.keywordLoc, "'" + callee + "' has no argument '" + arg.keyword + "'" +
+      diag.error(arg.keywordLoc, callee + " has no argument '" + arg.keyword + "'" +
                                      (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
       ok = false;
       continue;
@@ -74,7 +74,7 @@ bool matchArgs(const std::string &callee, const std::vector<std::string> &params
     if (!slot.empty()) {
       const CallArg &first = args[slot.front()];
       diag.error(arg.keywordLoc,
-                 "argument '" + arg.keyword + "' of '" + callee + "' is given twice")
+                 "argument '" + arg.keyword + "' of " + callee + " is given twice")
           .notes.push_back(
               {first.keyword.empty() ? first.value.loc : first.keywordLoc, "first given here"});
       ok = false;

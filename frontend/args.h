@@ -19,6 +19,7 @@ struct CallArg {
 // For each parameter, the indexes of the arguments bound to it: one, or
 // none, or for the variadic parameter (index `variadic`, or -1) every extra
 // positional argument. Reports unknown, repeated and surplus arguments.
+// `callee` names the callee in messages: "conv", "block 'stem'".
 bool matchArgs(const std::string &callee, const std::vector<std::string> &params, int variadic,
                const std::vector<CallArg> &args, DiagEngine &diag,
                std::vector<std::vector<size_t>> &slots);

@@ -263,7 +263,8 @@ private:
       params.push_back(spec.name);
     }
     std::vector<std::vector<size_t>> slots;
-    bool ok = matchArgs(op.name, params, variadic, args, diag_, slots);
+    bool matched = matchArgs(op.name, params, variadic, args, diag_, slots);
+    bool ok = matched;
 
     Node node;
     node.op = op.kind;
@@ -278,7 +279,9 @@ private:
     for (size_t p = 0; p < op.args.size(); ++p) {
       const ArgSpec &spec = op.args[p];
       if (slots[p].empty()) {
-        if (spec.kind == ArgKind::Tensors) {
+        if (!matched) {
+          // After a misspelt keyword, the argument it meant is not missing.
+        } else if (spec.kind == ArgKind::Tensors) {
           diag_.error(e.loc, std::string(op.name) + " needs at least one tensor");
           ok = false;
         } else if (!spec.def) {
@@ -363,7 +366,7 @@ private:
     for (const auto &p : b.params)
       params.push_back(p.name);
     std::vector<std::vector<size_t>> slots;
-    if (!matchArgs(b.name, params, -1, args, diag_, slots))
+    if (!matchArgs("block '" + b.name + "'", params, -1, args, diag_, slots))
       return {};
     Frame inner;
     inner.prefix = unit + ".";

@@ -106,7 +106,7 @@ bool windows(InferCtx &c, bool isPool) {
   }
   if (out[0] < 1 || out[1] < 1) {
     c.error("kernel", "output size " + shapeStr({out[0], out[1]}) + " is below 1: the " +
-                          pairStr(eff) + " window does not fit the padded " +
+                          std::to_string(eff[0]) + "x" + std::to_string(eff[1]) + " window does not fit the padded " +
                           shapeStr({in.h + p.top + p.bottom, in.w + p.left + p.right}) + " input");
     return false;
   }
@@ -220,7 +220,7 @@ bool inferDropout(InferCtx &c) {
   double p = c.node.attrs.p;
   if (!(p >= 0 && p < 1)) {
     std::ostringstream s;
-    s << "dropout probability p=" << p << " is outside [0, 1)";
+    s << "p=" << p << " is outside [0, 1)";
     c.error("p", s.str());
     return false;
   }

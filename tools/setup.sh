@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what cnnc needs on Debian 12 and builds it into build/.
+# Debian packages: the ANTLR tool and runtime, Catch2, clang 14 with its
+# fuzzer runtime. PyPI (into .venv): CMake, pinned.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(antlr4 libantlr4-runtime-dev catch2 default-jre-headless g++ make
+              clang-14 libclang-rt-14-dev lld)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# CMake >= 3.28 comes from PyPI, pinned.
+if [ ! -x .venv/bin/cmake ]; then
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r tools/requirements.txt
+fi
+
+.venv/bin/cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+.venv/bin/cmake --build build -j"$(nproc)"
