@@ -1,10 +1,16 @@
 // The cnnc command: parses the subcommand and its options and runs it.
 // Exit status: 0 success, 1 a diagnosed error in the user's input, 2 an
 // internal failure.
+#include "backend/library.h"
 #include "frontend/elaborate.h"
 #include "frontend/parser.h"
 #include "ir/report.h"
+#include "tools/cnnc/init_weights.h"
 #include "tools/cnnc/output_file.h"
+#include "tools/cnnc/run_library.h"
+#include "tools/cnnc/tensor_io.h"
+
+#include <Halide.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +25,10 @@ using namespace cnnc;
 const char *kUsage = R"(usage: cnnc <command> [options]
 
 Commands:
+  FILE -o net.so      compile the network to a shared library (and net.h)
+  init FILE -o W      write random weights (He-style) as safetensors
+  run net.so --weights W
+                      run a compiled library once; print the top-5 outputs
   check FILE          parse and validate a network; print diagnostics only
   summary FILE        per-layer table: name, op, output shape, params,
                       multiply-adds, receptive field; totals
@@ -26,9 +36,17 @@ Commands:
                       'dot' is installed
 
 Options:
-  -o PATH             output file (graph)
+  -o PATH             output file
+  --target T          Halide target for the library: host (default),
+                      x86-64-linux-avx2, x86-64-linux-avx512, ...
+  --seed N            init: the random seed (default 1)
+  --weights W         run: the safetensors weights
+  --input X.npy       run: the input batch, float32 [N, C, H, W] (default:
+                      random normal)
+  --batch N           run: batch size of the random input (default 1)
   --json              summary: print one JSON object instead of the table
-  --emit ast|ir       print a stage of the compiler to standard output
+  --emit ast|ir|halide
+                      print a stage of the compiler to standard output
   -Werror             treat warnings as errors
   -h, --help          show this help; 'cnnc COMMAND --help' for one command
 
@@ -51,6 +69,33 @@ input, output, params, macs and layers (each with name, op, shape, params,
 macs, receptive_field and weights).
 )";
 
+const char *kCompileHelp = R"(usage: cnnc FILE.cnn -o net.so [--target T] [-Werror] [--emit halide]
+
+Compiles the network ahead of time with Halide and links it, with Halide's
+runtime and cnnc's loader, into one shared library that needs only libc,
+libm, libpthread and libdl. Writes net.h beside it. Linking runs a linker as
+a program: binutils' ld or lld's ld.lld on PATH (or $CNNC_LD); no C compiler
+is needed. Nothing is written unless compilation succeeds.
+--emit halide prints Halide's lowered statement instead.
+)";
+
+const char *kInitHelp = R"(usage: cnnc init FILE.cnn -o w.safetensors [--seed N]
+
+Writes random weights for every tensor the network needs, under the names
+`cnnc summary --json` lists: He-normal conv and fc weights (std
+sqrt(2 / fan_in)), small non-zero biases, batchnorm with scale in [0.5, 1.5],
+shift and mean in [-0.2, 0.2], variance in [0.5, 1.5]. The same seed gives
+the same file on every machine.
+)";
+
+const char *kRunHelp = R"(usage: cnnc run net.so --weights W [--input X.npy] [--batch N] [-o Y.npy]
+
+Loads a library made by cnnc, reads the weights, runs one batch (the input
+file's, or --batch images of random normal input), and prints the output's
+shape, each image's top-5 entries and the time of the run. -o writes the
+output as float32 .npy.
+)";
+
 const char *kGraphHelp = R"(usage: cnnc graph FILE -o OUT.dot|OUT.svg [-Werror]
 
 Writes the layer graph in Graphviz DOT. An .svg output runs Graphviz's 'dot'
@@ -62,6 +107,11 @@ struct Options {
   std::string input;
   std::string output;
   std::string emit;
+  std::string target = "host";
+  std::string weights;
+  std::string data;
+  uint64_t seed = 1;
+  int64_t batch = 1;
   bool json = false;
   bool werror = false;
   bool help = false;
@@ -70,6 +120,12 @@ struct Options {
 [[noreturn]] void usageError(const std::string &msg) {
   std::cerr << "cnnc: error: " << msg << "\n(see 'cnnc --help')\n";
   std::exit(1);
+}
+
+const std::string &number(const std::string &v, const char *flag) {
+  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+    usageError(std::string(flag) + " takes a non-negative integer, not '" + v + "'");
+  return v;
 }
 
 Options parseArgs(int argc, char **argv) {
@@ -91,9 +147,19 @@ Options parseArgs(int argc, char **argv) {
       o.werror = true;
     else if (a == "--emit") {
       o.emit = value("--emit");
-      if (o.emit != "ast" && o.emit != "ir")
-        usageError("--emit takes ast or ir, not '" + o.emit + "'");
-    } else if (!a.empty() && a[0] == '-')
+      if (o.emit != "ast" && o.emit != "ir" && o.emit != "halide")
+        usageError("--emit takes ast, ir or halide, not '" + o.emit + "'");
+    } else if (a == "--target")
+      o.target = value("--target");
+    else if (a == "--weights")
+      o.weights = value("--weights");
+    else if (a == "--input")
+      o.data = value("--input");
+    else if (a == "--seed")
+      o.seed = std::strtoull(number(value("--seed"), "--seed").c_str(), nullptr, 10);
+    else if (a == "--batch")
+      o.batch = std::strtoll(number(value("--batch"), "--batch").c_str(), nullptr, 10);
+    else if (!a.empty() && a[0] == '-')
       usageError("unknown option '" + a + "'");
     else if (o.command.empty())
       o.command = a;
@@ -168,6 +234,24 @@ int run(const Options &o) {
     printIR(std::cout, *graph);
     return 0;
   }
+  if (o.emit == "halide") {
+    std::cout << loweredStatement(*graph, o.target);
+    return 0;
+  }
+  if (o.command == "compile") {
+    LibraryOptions lib;
+    lib.target = o.target;
+    buildLibrary(*graph, o.output, lib);
+    return 0;
+  }
+  if (o.command == "init") {
+    std::string reason;
+    if (!writeFileAtomic(o.output, safetensorsBytes(initWeights(*graph, o.seed)), reason)) {
+      std::cerr << "cnnc: error: cannot write '" << o.output << "': " << reason << '\n';
+      return 1;
+    }
+    return 0;
+  }
   if (o.command == "summary") {
     if (o.json)
       printSummaryJson(std::cout, *graph);
@@ -187,9 +271,19 @@ int main(int argc, char **argv) {
     std::cout << kUsage;
     return o.help ? 0 : 1;
   }
+  // `cnnc net.cnn -o net.so`: the command is the compile itself.
+  if (o.command.size() > 4 && o.command.compare(o.command.size() - 4, 4, ".cnn") == 0) {
+    if (!o.input.empty())
+      usageError("unexpected argument '" + o.input + "'");
+    o.input = o.command;
+    o.command = "compile";
+  }
   const char *help = o.command == "check"     ? kCheckHelp
                      : o.command == "summary" ? kSummaryHelp
                      : o.command == "graph"   ? kGraphHelp
+                     : o.command == "compile" ? kCompileHelp
+                     : o.command == "init"    ? kInitHelp
+                     : o.command == "run"     ? kRunHelp
                                               : nullptr;
   if (!help)
     usageError("unknown command '" + o.command + "'");
@@ -198,11 +292,24 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (o.input.empty())
-    usageError(o.command + " needs a .cnn file");
-  if (o.command == "graph" && o.output.empty())
-    usageError("graph needs -o OUT.dot or -o OUT.svg");
+    usageError(o.command + (o.command == "run" ? " needs a library" : " needs a .cnn file"));
+  bool needsOutput =
+      o.command == "graph" || o.command == "init" || (o.command == "compile" && o.emit.empty());
+  if (needsOutput && o.output.empty())
+    usageError(o.command + " needs -o OUTPUT");
   try {
+    if (o.command == "run") {
+      if (o.weights.empty())
+        usageError("run needs --weights W.safetensors");
+      return runLibrary({o.input, o.weights, o.data, o.output, o.batch});
+    }
     return run(o);
+  } catch (const UserError &e) {
+    std::cerr << "cnnc: error: " << e.what() << '\n';
+    return 1;
+  } catch (const Halide::CompileError &e) {
+    std::cerr << "cnnc: internal error: Halide: " << e.what() << '\n';
+    return 2;
   } catch (const std::exception &e) {
     std::cerr << "cnnc: internal error: " << e.what() << '\n';
     return 2;

@@ -1,0 +1,253 @@
+// Library emission. The runtime (backend/runtime/cnnc_rt.c) reads the
+// network's description, a text linked in as the symbol
+// _binary_cnnc_meta_txt_start:
+//
+//   cnnc-meta 1 network NAME input C H W output C H W params N args K
+//   arg PACK EPS NSOURCES (NAME RANK DIMS...)... RANK DIMS...   (K times)
+//
+// one `arg` per pipeline argument after the input, in order: how to pack it
+// (backend/lower.h, Pack), the safetensors tensors it comes from with their
+// shapes, and its own extents, innermost first.
+#include "backend/library.h"
+
+#include "backend/lower.h"
+#include "schedules/cpu.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <limits.h>
+#include <sstream>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace cnnc {
+
+std::string describe(const Graph &g, const LoweredNet &net) {
+  std::ostringstream s;
+  s << std::setprecision(17);
+  const Shape &in = g.node(g.input).shape, &out = g.node(g.output).shape;
+  int64_t params = 0;
+  for (const auto &n : g.nodes())
+    params += n->params;
+  s << "cnnc-meta 1 network " << g.name << " input " << in.c << ' ' << in.h << ' ' << in.w
+    << " output " << out.c << ' ' << out.h << ' ' << out.w << " params " << params << " args "
+    << net.weights.size() << '\n';
+  for (const auto &w : net.weights) {
+    s << "arg " << static_cast<int>(w.pack) << ' ' << w.eps << ' ' << w.sources.size();
+    for (const auto &src : w.sources) {
+      s << ' ' << src.name << ' ' << src.shape.size();
+      for (int64_t d : src.shape)
+        s << ' ' << d;
+    }
+    s << ' ' << w.dims.size();
+    for (int64_t d : w.dims)
+      s << ' ' << d;
+    s << '\n';
+  }
+  return s.str();
+}
+
+namespace {
+
+Halide::Target parseTarget(const std::string &t) {
+  if (!Halide::Target::validate_target_string(t))
+    throw UserError("unknown target '" + t + "'; try host, x86-64-linux-avx2, arm-64-linux");
+  return Halide::Target(t);
+}
+
+// Lowers and schedules the network for `t`.
+Halide::Pipeline buildPipeline(const Graph &g, LoweredNet &net, const Halide::Target &t) {
+  scheduleCpu(g, net, defaultCpuParams(t));
+  const Shape &out = g.node(g.output).shape;
+  Halide::OutputImageParam ob = net.output.output_buffer();
+  ob.dim(0).set_bounds(0, static_cast<int>(out.w));
+  ob.dim(1).set_bounds(0, static_cast<int>(out.h));
+  ob.dim(2).set_bounds(0, static_cast<int>(out.c));
+  return Halide::Pipeline(net.output);
+}
+
+std::vector<Halide::Argument> arguments(const LoweredNet &net) {
+  std::vector<Halide::Argument> args = {net.input};
+  for (const auto &w : net.weights)
+    args.push_back(w.param);
+  return args;
+}
+
+std::string exeDir() {
+  char buf[PATH_MAX];
+  ssize_t len = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (len <= 0)
+    return ".";
+  buf[len] = 0;
+  std::string p = buf;
+  return p.substr(0, p.rfind('/'));
+}
+
+bool isFile(const std::string &p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string findRuntime(const LibraryOptions &o) {
+  if (!o.runtime.empty())
+    return o.runtime;
+  std::string dir = exeDir();
+  for (const std::string &p : {dir + "/libcnnc_rt.a", dir + "/../lib/cnnc/libcnnc_rt.a"})
+    if (isFile(p))
+      return p;
+  throw std::runtime_error("cannot find libcnnc_rt.a next to cnnc (" + dir + ")");
+}
+
+std::string findLinker(const LibraryOptions &o) {
+  if (!o.linker.empty())
+    return o.linker;
+  if (const char *env = std::getenv("CNNC_LD"))
+    return env;
+  const char *path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':'))
+    for (const char *name : {"ld", "ld.lld"})
+      if (access((dir + "/" + name).c_str(), X_OK) == 0)
+        return dir + "/" + name;
+  throw UserError("writing a library needs a linker: install binutils (ld) or lld (ld.lld)");
+}
+
+// Runs argv (no shell), in `dir`; returns its exit status, output in `log`.
+int runProgram(const std::vector<std::string> &argv, const std::string &dir, std::string &log) {
+  std::string logPath = dir + "/cmd.log";
+  pid_t pid = fork();
+  if (pid < 0)
+    return -1;
+  if (pid == 0) {
+    if (chdir(dir.c_str()) != 0)
+      _exit(127);
+    FILE *f = std::freopen(logPath.c_str(), "w", stdout);
+    if (!f || dup2(fileno(stdout), 2) < 0)
+      _exit(127);
+    std::vector<char *> args;
+    for (const auto &a : argv)
+      args.push_back(const_cast<char *>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::ifstream in(logPath);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  log = ss.str();
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void writeText(const std::string &path, const std::string &text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out)
+    throw std::runtime_error("cannot write " + path);
+}
+
+const char *kHeader =
+#include "cnnc_h.inc"
+    ;
+
+// A temporary directory, removed with everything in it when done.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cnnc.XXXXXX").string();
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back(0);
+    if (!mkdtemp(buf.data()))
+      throw std::runtime_error("cannot create a temporary directory");
+    path = buf.data();
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+} // namespace
+
+std::string loweredStatement(const Graph &g, const std::string &target) {
+  Halide::Target t = parseTarget(target);
+  LoweredNet net = lower(g);
+  Halide::Pipeline p = buildPipeline(g, net, t);
+  TempDir tmp;
+  std::string path = tmp.path + "/net.stmt";
+  p.compile_to_lowered_stmt(path, arguments(net), Halide::StmtOutputFormat::Text, t);
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOptions &opts) {
+  Halide::Target t = parseTarget(opts.target);
+  std::string linker = findLinker(opts);
+  std::string runtime = findRuntime(opts);
+  TempDir tmp;
+  LoweredNet net = lower(g);
+  Halide::Pipeline p = buildPipeline(g, net, t);
+  p.compile_to_object(tmp.path + "/pipeline.o", arguments(net), "cnnc_pipeline", t);
+  writeText(tmp.path + "/cnnc_meta.txt", describe(g, net));
+  // Only the C interface is exported; Halide's runtime and the pipeline stay
+  // hidden, so that several libraries load side by side.
+  writeText(tmp.path + "/exports.map",
+            "{ global: cnnc_network_name; cnnc_input_dims; cnnc_output_dims; cnnc_num_params;\n"
+            "  cnnc_load; cnnc_run; cnnc_free; cnnc_last_error;\n  local: *; };\n");
+  std::string log;
+  if (runProgram({linker, "-r", "-b", "binary", "-o", "meta.o", "cnnc_meta.txt"}, tmp.path, log) !=
+      0)
+    throw std::runtime_error("the linker failed to embed the network description:\n" + log);
+  std::vector<std::string> link = {linker,
+                                   "-shared",
+                                   "-o",
+                                   "net.so",
+                                   "--version-script",
+                                   "exports.map",
+                                   "-z",
+                                   "noexecstack",
+                                   "-z",
+                                   "now",
+                                   "--no-undefined",
+                                   "pipeline.o",
+                                   "meta.o",
+                                   "--whole-archive",
+                                   runtime,
+                                   "--no-whole-archive",
+                                   "-lm",
+                                   "-lpthread",
+                                   "-ldl",
+                                   "-lc"};
+  if (runProgram(link, tmp.path, log) != 0)
+    throw std::runtime_error("linking the library failed:\n" + log);
+  std::string hPath = soPath;
+  size_t dot = hPath.rfind('.');
+  size_t slash = hPath.rfind('/');
+  if (dot != std::string::npos && (slash == std::string::npos || dot > slash))
+    hPath = hPath.substr(0, dot);
+  hPath += ".h";
+  writeText(tmp.path + "/net.h", kHeader);
+  // Both outputs appear only now, each by a rename within its file system.
+  for (const auto &[from, to] :
+       {std::pair{tmp.path + "/net.so", soPath}, std::pair{tmp.path + "/net.h", hPath}}) {
+    std::string staged = to + ".tmp." + std::to_string(getpid());
+    std::error_code ec;
+    std::filesystem::copy_file(from, staged, std::filesystem::copy_options::overwrite_existing, ec);
+    if (!ec)
+      std::filesystem::rename(staged, to, ec);
+    if (ec) {
+      std::filesystem::remove(staged, ec);
+      throw UserError("cannot write '" + to + "': " + ec.message());
+    }
+  }
+}
+
+} // namespace cnnc

@@ -1,0 +1,35 @@
+// Library emission: the Halide pipeline compiled ahead of time, the
+// network's description and the C runtime, linked by a linker run as a
+// program into one shared library with the C interface of tool.md.
+#pragma once
+
+#include "ir/graph.h"
+
+#include <stdexcept>
+#include <string>
+
+namespace cnnc {
+
+struct LibraryOptions {
+  std::string target = "host"; // a Halide target string
+  std::string runtime;         // libcnnc_rt.a; found next to cnnc if empty
+  std::string linker;          // ld or ld.lld; found on PATH if empty
+};
+
+// Thrown for failures that are the user's to fix (an unknown target, no
+// linker); anything else escaping is an internal error.
+struct UserError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Writes `soPath` and the header beside it (net.so -> net.h), or nothing.
+void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOptions &opts);
+
+// The network's description that the runtime reads at load (format in
+// backend/library.cpp).
+std::string describe(const Graph &g, const struct LoweredNet &net);
+
+// The lowered Halide statement of the network (cnnc --emit halide).
+std::string loweredStatement(const Graph &g, const std::string &target);
+
+} // namespace cnnc

@@ -1,0 +1,312 @@
+// IR -> Halide Funcs, op by op (the algorithm; schedules are elsewhere).
+#include "backend/lower.h"
+
+#include "ir/ops.h"
+
+namespace cnnc {
+
+using namespace Halide;
+
+namespace {
+
+Var c("c"), x("x"), y("y"), n("n");
+
+class Lowerer {
+public:
+  explicit Lowerer(const Graph &g) : g_(g) {}
+
+  LoweredNet run() {
+    net_.nodes.resize(g_.size());
+    net_.consumers.resize(g_.size());
+    for (const auto &node : g_.nodes())
+      for (int in : node->inputs)
+        net_.consumers[static_cast<size_t>(in)].push_back(node->id);
+    for (const auto &node : g_.nodes())
+      net_.nodes[static_cast<size_t>(node->id)] = lowerNode(*node);
+    const Func &last = net_.nodes[static_cast<size_t>(g_.output)].value;
+    net_.output = Func("output");
+    net_.output(x, y, c, n) = last(c, x, y, n);
+    return std::move(net_);
+  }
+
+private:
+  const Func &in(const Node &node, size_t i = 0) const {
+    return net_.nodes[static_cast<size_t>(node.inputs.at(i))].value;
+  }
+  const Shape &inShape(const Node &node, size_t i = 0) const {
+    return g_.node(node.inputs.at(i)).shape;
+  }
+
+  ImageParam weight(Pack pack, std::vector<WeightArg::Source> sources, std::vector<int64_t> dims,
+                    double eps = 0) {
+    WeightArg w;
+    w.pack = pack;
+    w.eps = eps;
+    w.sources = std::move(sources);
+    w.dims = std::move(dims);
+    w.param = ImageParam(Float(32), static_cast<int>(w.dims.size()),
+                         "w" + std::to_string(net_.weights.size()));
+    for (size_t d = 0; d < w.dims.size(); ++d)
+      w.param.dim(static_cast<int>(d)).set_bounds(0, static_cast<int>(w.dims[d]));
+    net_.weights.push_back(w);
+    return w.param;
+  }
+
+  // The input of a window op, extended past its edges with `outside`. Also
+  // used without padding when ceil-mode windows may run past the input.
+  Func padInput(const Node &node, Expr outside, const std::string &name) {
+    const Padding &p = node.attrs.pad;
+    const Func &src = in(node);
+    bool padded = p.top || p.left || p.bottom || p.right || node.attrs.ceil;
+    if (!padded)
+      return src;
+    const Shape &s = inShape(node);
+    Func f(name);
+    Expr inside = x >= 0 && x < static_cast<int>(s.w) && y >= 0 && y < static_cast<int>(s.h);
+    f(c, x, y, n) = select(
+        inside,
+        src(c, clamp(x, 0, static_cast<int>(s.w) - 1), clamp(y, 0, static_cast<int>(s.h) - 1), n),
+        outside);
+    return f;
+  }
+
+  Lowered lowerNode(const Node &node) {
+    Lowered l;
+    const std::string name = "n" + std::to_string(node.id);
+    Func f(name);
+    const Attrs &a = node.attrs;
+    switch (node.op) {
+    case OpKind::Input: {
+      net_.input = ImageParam(Float(32), 4, "input");
+      const Shape &s = node.shape;
+      net_.input.dim(0).set_bounds(0, static_cast<int>(s.w));
+      net_.input.dim(1).set_bounds(0, static_cast<int>(s.h));
+      net_.input.dim(2).set_bounds(0, static_cast<int>(s.c));
+      f(c, x, y, n) = net_.input(x, y, c, n);
+      break;
+    }
+    case OpKind::Conv:
+      return lowerConv(node);
+    case OpKind::Fc:
+      return lowerFc(node);
+    case OpKind::MaxPool:
+    case OpKind::AvgPool:
+      return lowerPool(node);
+    case OpKind::GlobalAvgPool: {
+      const Shape &s = inShape(node);
+      RDom r(0, static_cast<int>(s.w), 0, static_cast<int>(s.h), name + "_r");
+      Func sum(name + "_sum");
+      sum(c, n) += in(node)(c, r.x, r.y, n);
+      f(c, x, y, n) = sum(c, n) * (1.0f / static_cast<float>(s.h * s.w));
+      l.helpers.push_back(sum);
+      break;
+    }
+    case OpKind::Relu:
+      f(c, x, y, n) = max(in(node)(c, x, y, n), 0.0f);
+      l.elementwise = true;
+      break;
+    case OpKind::Sigmoid:
+      f(c, x, y, n) = 1.0f / (1.0f + exp(-in(node)(c, x, y, n)));
+      l.elementwise = true;
+      break;
+    case OpKind::Tanh:
+      f(c, x, y, n) = tanh(in(node)(c, x, y, n));
+      l.elementwise = true;
+      break;
+    case OpKind::Dropout: // identity at inference
+      f(c, x, y, n) = in(node)(c, x, y, n);
+      l.elementwise = true;
+      break;
+    case OpKind::BatchNorm: {
+      int64_t ch = node.shape.c;
+      std::vector<WeightArg::Source> src;
+      for (const auto &w : node.weights)
+        src.push_back({w.name, w.shape});
+      ImageParam scale = weight(Pack::BnScale, src, {ch}, a.eps);
+      ImageParam shift = weight(Pack::BnShift, src, {ch}, a.eps);
+      f(c, x, y, n) = in(node)(c, x, y, n) * scale(c) + shift(c);
+      l.elementwise = true;
+      break;
+    }
+    case OpKind::Lrn:
+      return lowerLrn(node);
+    case OpKind::Concat: {
+      // One update per input, each writing its channel range.
+      f(c, x, y, n) = undef<float>();
+      int64_t offset = 0;
+      for (size_t i = 0; i < node.inputs.size(); ++i) {
+        const Shape &s = inShape(node, i);
+        RDom r(0, static_cast<int>(s.c), name + "_r" + std::to_string(i));
+        f(r + static_cast<int>(offset), x, y, n) = in(node, i)(r, x, y, n);
+        l.updates.push_back(r);
+        offset += s.c;
+      }
+      break;
+    }
+    case OpKind::Add: {
+      Expr sum = in(node, 0)(c, x, y, n);
+      for (size_t i = 1; i < node.inputs.size(); ++i)
+        sum += in(node, i)(c, x, y, n);
+      f(c, x, y, n) = sum;
+      break;
+    }
+    case OpKind::Softmax: {
+      const Shape &s = inShape(node);
+      RDom r(0, static_cast<int>(s.c), name + "_r");
+      Func mx(name + "_max"), e(name + "_exp"), sum(name + "_sum");
+      mx(x, y, n) = maximum(in(node)(r, x, y, n));
+      e(c, x, y, n) = exp(in(node)(c, x, y, n) - mx(x, y, n));
+      sum(x, y, n) += e(r, x, y, n);
+      f(c, x, y, n) = e(c, x, y, n) / sum(x, y, n);
+      l.helpers = {mx, e, sum};
+      break;
+    }
+    case OpKind::Flatten: {
+      // Element i of the flat vector is (c, y, x) in C, H, W order.
+      const Shape &s = inShape(node);
+      int hw = static_cast<int>(s.h * s.w), w = static_cast<int>(s.w);
+      f(c, x, y, n) = in(node)(c / hw, c % w, (c / w) % static_cast<int>(s.h), n);
+      break;
+    }
+    }
+    l.value = f;
+    return l;
+  }
+
+  // conv: out(o, x, y) = bias(o) + sum over (i, kx, ky) of
+  //   W(o, kx, ky, i) * in(g*I + i, x*s + kx*d - left, y*s + ky*d - top)
+  // A grouped conv is one reduction per group, joined along channels.
+  Lowered lowerConv(const Node &node) {
+    Lowered l;
+    const Attrs &a = node.attrs;
+    const Shape &s = inShape(node);
+    const std::string name = "n" + std::to_string(node.id);
+    int groups = static_cast<int>(a.groups);
+    int ci = static_cast<int>(s.c / a.groups), co = static_cast<int>(a.out / a.groups);
+    int kh = static_cast<int>(a.kernel[0]), kw = static_cast<int>(a.kernel[1]);
+    ImageParam w =
+        weight(Pack::Conv, {{node.weights[0].name, node.weights[0].shape}}, {a.out, kw, kh, ci});
+    ImageParam b;
+    if (a.bias)
+      b = weight(Pack::Copy, {{node.weights[1].name, node.weights[1].shape}}, {a.out});
+    Func src = padInput(node, 0.0f, name + "_pad");
+    if (src.name() != in(node).name())
+      l.padded = src;
+    RDom r(0, ci, 0, kw, 0, kh, name + "_r");
+    Expr ix = x * static_cast<int>(a.stride[1]) + r.y * static_cast<int>(a.dilation[1]) -
+              static_cast<int>(a.pad.left);
+    Expr iy = y * static_cast<int>(a.stride[0]) + r.z * static_cast<int>(a.dilation[0]) -
+              static_cast<int>(a.pad.top);
+    for (int g = 0; g < groups; ++g) {
+      Func part(groups == 1 ? name + "_conv" : name + "_conv_g" + std::to_string(g));
+      part(c, x, y, n) = a.bias ? b(c + g * co) : Expr(0.0f);
+      part(c, x, y, n) += w(c + g * co, r.y, r.z, r.x) * src(r.x + g * ci, ix, iy, n);
+      l.parts.push_back(part);
+    }
+    Func f(name);
+    if (groups == 1) {
+      f(c, x, y, n) = l.parts[0](c, x, y, n);
+    } else {
+      f(c, x, y, n) = undef<float>();
+      for (int g = 0; g < groups; ++g) {
+        RDom rc(0, co, name + "_rc" + std::to_string(g));
+        f(rc + g * co, x, y, n) = l.parts[static_cast<size_t>(g)](rc, x, y, n);
+        l.updates.push_back(rc);
+      }
+    }
+    l.core = l.parts[0];
+    l.reduce = r;
+    l.value = f;
+    return l;
+  }
+
+  // fc: out(o) = bias(o) + sum over (c, x, y) of W(o, c, x, y) * in(c, x, y);
+  // the loader reorders W from the C, H, W flattening of the reference.
+  Lowered lowerFc(const Node &node) {
+    Lowered l;
+    const Attrs &a = node.attrs;
+    const Shape &s = inShape(node);
+    const std::string name = "n" + std::to_string(node.id);
+    ImageParam w =
+        weight(Pack::Fc, {{node.weights[0].name, node.weights[0].shape}}, {a.out, s.c, s.w, s.h});
+    ImageParam b;
+    if (a.bias)
+      b = weight(Pack::Copy, {{node.weights[1].name, node.weights[1].shape}}, {a.out});
+    RDom r(0, static_cast<int>(s.c), 0, static_cast<int>(s.w), 0, static_cast<int>(s.h),
+           name + "_r");
+    Func core(name + "_fc");
+    core(c, n) = a.bias ? b(c) : Expr(0.0f);
+    core(c, n) += w(c, r.x, r.y, r.z) * in(node)(r.x, r.y, r.z, n);
+    Func f(name);
+    f(c, x, y, n) = core(c, n);
+    l.core = core;
+    l.reduce = r;
+    l.value = f;
+    return l;
+  }
+
+  // maxpool: padding never wins. avgpool: divides by the window clipped at
+  // the padded edge (count_include_pad).
+  Lowered lowerPool(const Node &node) {
+    Lowered l;
+    const Attrs &a = node.attrs;
+    const Shape &s = inShape(node);
+    const std::string name = "n" + std::to_string(node.id);
+    int kh = static_cast<int>(a.kernel[0]), kw = static_cast<int>(a.kernel[1]);
+    int sh = static_cast<int>(a.stride[0]), sw = static_cast<int>(a.stride[1]);
+    int top = static_cast<int>(a.pad.top), left = static_cast<int>(a.pad.left);
+    RDom r(0, kw, 0, kh, name + "_r");
+    Expr ix = x * sw + r.x - left, iy = y * sh + r.y - top;
+    Func f(name);
+    Func src =
+        padInput(node, node.op == OpKind::MaxPool ? Float(32).min() : Expr(0.0f), name + "_pad");
+    if (src.name() != in(node).name())
+      l.padded = src;
+    if (node.op == OpKind::MaxPool) {
+      f(c, x, y, n) = maximum(src(c, ix, iy, n));
+    } else {
+      Expr y0 = y * sh - top, x0 = x * sw - left;
+      Expr y1 = min(y0 + kh, static_cast<int>(s.h + a.pad.bottom));
+      Expr x1 = min(x0 + kw, static_cast<int>(s.w + a.pad.right));
+      Expr count = cast<float>((y1 - y0) * (x1 - x0));
+      // The padded input reads 0 outside the input, also past the padded
+      // edge where ceil-mode windows may reach; `count` leaves those out.
+      Func sum(name + "_sum");
+      sum(c, x, y, n) += src(c, ix, iy, n);
+      f(c, x, y, n) = sum(c, x, y, n) / count;
+      l.core = sum;
+    }
+    l.value = f;
+    return l;
+  }
+
+  // lrn: x / (k + alpha/size * sum of x^2 over channels [c - size/2,
+  // c + (size-1)/2], clipped at the edges)^beta, as PyTorch.
+  Lowered lowerLrn(const Node &node) {
+    Lowered l;
+    const Attrs &a = node.attrs;
+    const Shape &s = inShape(node);
+    const std::string name = "n" + std::to_string(node.id);
+    int size = static_cast<int>(a.size), channels = static_cast<int>(s.c);
+    Func sq(name + "_sq"), sum(name + "_sum"), f(name);
+    Expr v = in(node)(clamp(c, 0, channels - 1), x, y, n);
+    sq(c, x, y, n) = select(c >= 0 && c < channels, v * v, 0.0f);
+    RDom r(0, size, name + "_r");
+    sum(c, x, y, n) += sq(c + r - size / 2, x, y, n);
+    Expr base = static_cast<float>(a.k) + static_cast<float>(a.alpha / a.size) * sum(c, x, y, n);
+    f(c, x, y, n) = in(node)(c, x, y, n) * pow(base, static_cast<float>(-a.beta));
+    l.core = sum;
+    l.helpers = {sq};
+    l.value = f;
+    return l;
+  }
+
+  const Graph &g_;
+  LoweredNet net_;
+};
+
+} // namespace
+
+LoweredNet lower(const Graph &g) { return Lowerer(g).run(); }
+
+} // namespace cnnc

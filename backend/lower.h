@@ -1,0 +1,60 @@
+// IR -> Halide algorithm: one Func per node, the weights as ImageParams in
+// the layouts the schedules want. Only the algorithm lives here;
+// schedules/ decides how each Func is computed.
+#pragma once
+
+#include "ir/graph.h"
+
+#include <Halide.h>
+
+#include <string>
+#include <vector>
+
+namespace cnnc {
+
+// How the library's loader turns safetensors tensors into one pipeline
+// argument (backend/runtime/cnnc_rt.c does the work, once, at load).
+enum class Pack {
+  Copy,    // as stored
+  Conv,    // [O, I, kh, kw] -> (o, kx, ky, i), o innermost
+  Fc,      // [O, C*H*W] -> (o, c, x, y), o innermost
+  BnScale, // weight / sqrt(running_var + eps)
+  BnShift, // bias - running_mean * scale
+};
+
+struct WeightArg {
+  Pack pack = Pack::Copy;
+  double eps = 0;
+  struct Source {
+    std::string name;
+    std::vector<int64_t> shape; // as in the safetensors file
+  };
+  std::vector<Source> sources;
+  std::vector<int64_t> dims; // the pipeline argument's extents, innermost first
+  Halide::ImageParam param;
+};
+
+// What a node lowered to. Activations are Funcs (c, x, y, n): channels
+// innermost, then width, height, batch.
+struct Lowered {
+  Halide::Func value;                // the node's result
+  Halide::Func core;                 // conv/fc: the reduction; else undefined
+  std::vector<Halide::Func> parts;   // grouped conv: one reduction per group
+  Halide::Func padded;               // conv/pool: the padded input, if it needs one
+  std::vector<Halide::Func> helpers; // other Funcs a schedule must place
+  Halide::RDom reduce;               // the reduction domain of core (and parts)
+  std::vector<Halide::RDom> updates; // concat/grouped conv: one per update
+  bool elementwise = false;          // inlined into its consumers
+};
+
+struct LoweredNet {
+  Halide::ImageParam input;                // (x, y, c, n): NCHW float32
+  Halide::Func output;                     // (x, y, c, n): NCHW float32
+  std::vector<WeightArg> weights;          // pipeline arguments after the input
+  std::vector<Lowered> nodes;              // by node id
+  std::vector<std::vector<int>> consumers; // by node id
+};
+
+LoweredNet lower(const Graph &g);
+
+} // namespace cnnc

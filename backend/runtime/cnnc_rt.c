@@ -1,0 +1,378 @@
+/* The part of every cnnc library that is not the network: the C interface,
+   weight loading and repacking, argument checks and error reporting. It is
+   compiled once with cnnc and linked into each library next to the Halide
+   pipeline `cnnc_pipeline` and the network's description (see
+   backend/library.cpp for its format). */
+#include "cnnc.h"
+#include "safetensors.h"
+
+#include <HalideRuntime.h>
+
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define API __attribute__((visibility("default")))
+
+extern int cnnc_pipeline_argv(void **args);
+extern const char _binary_cnnc_meta_txt_start[];
+extern const char _binary_cnnc_meta_txt_end[];
+
+/* ---- errors ---------------------------------------------------------- */
+
+static __thread char last_error[1024];
+
+static void set_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  va_end(ap);
+}
+
+/* Halide's runtime reports here instead of printing to stderr. */
+void halide_error(void *user_context, const char *msg) {
+  (void)user_context;
+  size_t len = strlen(msg);
+  while (len && msg[len - 1] == '\n')
+    len--;
+  set_error("%.*s", (int)(len < 1000 ? len : 1000), msg);
+}
+
+API const char *cnnc_last_error(void) { return last_error; }
+
+/* ---- the network's description ------------------------------------------ */
+
+enum { PACK_COPY, PACK_CONV, PACK_FC, PACK_BN_SCALE, PACK_BN_SHIFT };
+
+typedef struct {
+  char name[256];
+  int rank;
+  int64_t shape[ST_MAX_RANK];
+} source_t;
+
+typedef struct {
+  int pack;
+  double eps;
+  int nsources;
+  source_t sources[4];
+  int rank;
+  int64_t dims[4]; /* the pipeline argument's extents, innermost first */
+} arg_t;
+
+static struct {
+  char name[256];
+  int64_t in[3], out[3], params;
+  int nargs;
+  arg_t *args;
+  int ok;
+} meta;
+
+static pthread_once_t meta_once = PTHREAD_ONCE_INIT;
+
+static int read_dims(const char **p, int64_t *dims, int max, int *rank) {
+  int consumed;
+  if (sscanf(*p, "%d%n", rank, &consumed) != 1 || *rank < 0 || *rank > max)
+    return -1;
+  *p += consumed;
+  for (int i = 0; i < *rank; ++i) {
+    long long v;
+    if (sscanf(*p, "%lld%n", &v, &consumed) != 1)
+      return -1;
+    dims[i] = v;
+    *p += consumed;
+  }
+  return 0;
+}
+
+static void parse_meta(void) {
+  size_t len = (size_t)(_binary_cnnc_meta_txt_end - _binary_cnnc_meta_txt_start);
+  char *text = malloc(len + 1);
+  if (!text)
+    return;
+  memcpy(text, _binary_cnnc_meta_txt_start, len);
+  text[len] = 0;
+  const char *p = text;
+  int consumed = 0, i = 0;
+  long long params;
+  if (sscanf(p,
+             "cnnc-meta 1 network %255s input %lld %lld %lld output %lld %lld %lld "
+             "params %lld args %d%n",
+             meta.name, (long long *)&meta.in[0], (long long *)&meta.in[1],
+             (long long *)&meta.in[2], (long long *)&meta.out[0], (long long *)&meta.out[1],
+             (long long *)&meta.out[2], &params, &meta.nargs, &consumed) != 9 ||
+      meta.nargs < 0) {
+    free(text);
+    return;
+  }
+  meta.params = params;
+  p += consumed;
+  meta.args = calloc((size_t)meta.nargs + 1, sizeof(arg_t));
+  for (i = 0; meta.args && i < meta.nargs; ++i) {
+    arg_t *a = &meta.args[i];
+    if (sscanf(p, " arg %d %lf %d%n", &a->pack, &a->eps, &a->nsources, &consumed) != 3 ||
+        a->nsources < 1 || a->nsources > 4)
+      break;
+    p += consumed;
+    int s;
+    for (s = 0; s < a->nsources; ++s) {
+      if (sscanf(p, " %255s%n", a->sources[s].name, &consumed) != 1)
+        break;
+      p += consumed;
+      if (read_dims(&p, a->sources[s].shape, ST_MAX_RANK, &a->sources[s].rank))
+        break;
+    }
+    if (s < a->nsources || read_dims(&p, a->dims, 4, &a->rank))
+      break;
+  }
+  meta.ok = meta.args && i == meta.nargs;
+  free(text);
+}
+
+static int meta_ready(void) {
+  pthread_once(&meta_once, parse_meta);
+  if (!meta.ok)
+    set_error("internal error: the library's network description is damaged");
+  return meta.ok;
+}
+
+API const char *cnnc_network_name(void) { return meta_ready() ? meta.name : ""; }
+
+API void cnnc_input_dims(int64_t chw[3]) {
+  if (chw && meta_ready())
+    memcpy(chw, meta.in, sizeof meta.in);
+}
+
+API void cnnc_output_dims(int64_t chw[3]) {
+  if (chw && meta_ready())
+    memcpy(chw, meta.out, sizeof meta.out);
+}
+
+API int64_t cnnc_num_params(void) { return meta_ready() ? meta.params : 0; }
+
+/* ---- loading ----------------------------------------------------------- */
+
+struct cnnc_model {
+  int nargs;
+  float **data;             /* one packed array per pipeline argument */
+  halide_dimension_t *dims; /* 4 per argument */
+};
+
+static void shape_str(char *buf, size_t len, const int64_t *shape, int rank) {
+  size_t used = (size_t)snprintf(buf, len, "[");
+  for (int i = 0; i < rank && used < len; ++i)
+    used += (size_t)snprintf(buf + used, len - used, "%s%lld", i ? ", " : "", (long long)shape[i]);
+  if (used < len)
+    snprintf(buf + used, len - used, "]");
+}
+
+static const st_tensor *find_checked(const st_file *f, const source_t *s, const char *path) {
+  const st_tensor *t = st_find(f, s->name);
+  char want[128], got[128];
+  if (!t) {
+    set_error("'%s': missing tensor '%s'", path, s->name);
+    return NULL;
+  }
+  if (t->dtype == ST_OTHER) {
+    set_error("'%s': tensor '%s' has dtype %s; F32, F16 or BF16 expected", path, s->name,
+              t->dtype_name);
+    return NULL;
+  }
+  int same = t->rank == s->rank;
+  for (int d = 0; same && d < s->rank; ++d)
+    same = t->shape[d] == s->shape[d];
+  if (!same) {
+    shape_str(want, sizeof want, s->shape, s->rank);
+    shape_str(got, sizeof got, t->shape, t->rank);
+    set_error("'%s': tensor '%s' has shape %s; the network needs %s", path, s->name, got, want);
+    return NULL;
+  }
+  return t;
+}
+
+static int64_t count(const int64_t *dims, int rank) {
+  int64_t n = 1;
+  for (int i = 0; i < rank; ++i)
+    n *= dims[i];
+  return n;
+}
+
+/* Repacks the sources of `a` into `out`, in the layout the pipeline reads. */
+static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float *out) {
+  int64_t total = count(a->dims, a->rank);
+  switch (a->pack) {
+  case PACK_COPY:
+    for (int64_t i = 0; i < total; ++i)
+      out[i] = st_get(f, src[0], i);
+    break;
+  case PACK_CONV: { /* [O, I, kh, kw] -> (o, kx, ky, i) */
+    int64_t O = a->dims[0], KW = a->dims[1], KH = a->dims[2], I = a->dims[3];
+    for (int64_t o = 0; o < O; ++o)
+      for (int64_t i = 0; i < I; ++i)
+        for (int64_t ky = 0; ky < KH; ++ky)
+          for (int64_t kx = 0; kx < KW; ++kx)
+            out[((i * KH + ky) * KW + kx) * O + o] =
+                st_get(f, src[0], ((o * I + i) * KH + ky) * KW + kx);
+    break;
+  }
+  case PACK_FC: { /* [O, C*H*W] -> (o, c, x, y) */
+    int64_t O = a->dims[0], C = a->dims[1], W = a->dims[2], H = a->dims[3];
+    for (int64_t o = 0; o < O; ++o)
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t y = 0; y < H; ++y)
+          for (int64_t x = 0; x < W; ++x)
+            out[((y * W + x) * C + c) * O + o] =
+                st_get(f, src[0], o * C * H * W + (c * H + y) * W + x);
+    break;
+  }
+  case PACK_BN_SCALE:
+  case PACK_BN_SHIFT: /* sources: weight, bias, running_mean, running_var */
+    for (int64_t c = 0; c < total; ++c) {
+      double scale = st_get(f, src[0], c) / sqrt((double)st_get(f, src[3], c) + a->eps);
+      out[c] = a->pack == PACK_BN_SCALE
+                   ? (float)scale
+                   : (float)(st_get(f, src[1], c) - st_get(f, src[2], c) * scale);
+    }
+    break;
+  }
+}
+
+API void cnnc_free(cnnc_model *m) {
+  if (!m)
+    return;
+  for (int i = 0; m->data && i < m->nargs; ++i)
+    free(m->data[i]);
+  free(m->data);
+  free(m->dims);
+  free(m);
+}
+
+API cnnc_model *cnnc_load(const char *path) {
+  last_error[0] = 0;
+  if (!path) {
+    set_error("cnnc_load: weights path is NULL");
+    return NULL;
+  }
+  if (!meta_ready())
+    return NULL;
+  st_file f;
+  char err[512];
+  if (st_open(&f, path, err, sizeof err) != 0) {
+    set_error("%s", err);
+    return NULL;
+  }
+  cnnc_model *m = calloc(1, sizeof *m);
+  if (m) {
+    m->nargs = meta.nargs;
+    m->data = calloc((size_t)meta.nargs + 1, sizeof(float *));
+    m->dims = calloc((size_t)meta.nargs * 4 + 1, sizeof(halide_dimension_t));
+  }
+  if (!m || !m->data || !m->dims) {
+    set_error("cnnc_load: out of memory");
+    cnnc_free(m);
+    st_close(&f);
+    return NULL;
+  }
+  for (int i = 0; i < meta.nargs; ++i) {
+    const arg_t *a = &meta.args[i];
+    const st_tensor *src[4];
+    for (int s = 0; s < a->nsources; ++s)
+      if (!(src[s] = find_checked(&f, &a->sources[s], path))) {
+        cnnc_free(m);
+        st_close(&f);
+        return NULL;
+      }
+    int64_t total = count(a->dims, a->rank);
+    m->data[i] = malloc(sizeof(float) * (size_t)(total ? total : 1));
+    if (!m->data[i]) {
+      set_error("cnnc_load: out of memory");
+      cnnc_free(m);
+      st_close(&f);
+      return NULL;
+    }
+    pack(&f, src, a, m->data[i]);
+    int32_t stride = 1;
+    for (int d = 0; d < a->rank; ++d) {
+      halide_dimension_t *dim = &m->dims[i * 4 + d];
+      dim->min = 0;
+      dim->extent = (int32_t)a->dims[d];
+      dim->stride = stride;
+      stride *= (int32_t)a->dims[d];
+    }
+  }
+  st_close(&f);
+  return m;
+}
+
+/* ---- running ----------------------------------------------------------- */
+
+static void make_buffer(halide_buffer_t *b, halide_dimension_t *dims, void *host, int rank) {
+  memset(b, 0, sizeof *b);
+  b->host = host;
+  b->type.code = halide_type_float;
+  b->type.bits = 32;
+  b->type.lanes = 1;
+  b->dimensions = rank;
+  b->dim = dims;
+}
+
+/* An NCHW batch as Halide sees it: (x, y, c, n), x innermost. */
+static void nchw_dims(halide_dimension_t d[4], const int64_t chw[3], int64_t batch) {
+  int64_t extent[4] = {chw[2], chw[1], chw[0], batch};
+  int64_t stride = 1;
+  for (int i = 0; i < 4; ++i) {
+    d[i].min = 0;
+    d[i].extent = (int32_t)extent[i];
+    d[i].stride = (int32_t)stride;
+    d[i].flags = 0;
+    stride *= extent[i];
+  }
+}
+
+API int cnnc_run(cnnc_model *m, const float *input, int64_t batch, float *output) {
+  last_error[0] = 0;
+  if (!m || !input || !output) {
+    set_error("cnnc_run: %s is NULL", !m ? "model" : !input ? "input" : "output");
+    return 1;
+  }
+  if (batch < 1) {
+    set_error("cnnc_run: batch is %lld; it must be at least 1", (long long)batch);
+    return 1;
+  }
+  int64_t in_elems = meta.in[0] * meta.in[1] * meta.in[2];
+  int64_t out_elems = meta.out[0] * meta.out[1] * meta.out[2];
+  if (batch > INT32_MAX / (in_elems > out_elems ? in_elems : out_elems)) {
+    set_error("cnnc_run: batch %lld is too large", (long long)batch);
+    return 1;
+  }
+  halide_dimension_t in_dims[4], out_dims[4];
+  halide_buffer_t in_buf, out_buf;
+  nchw_dims(in_dims, meta.in, batch);
+  nchw_dims(out_dims, meta.out, batch);
+  make_buffer(&in_buf, in_dims, (void *)input, 4);
+  make_buffer(&out_buf, out_dims, output, 4);
+  /* Each call builds its own buffer structs over the shared weights, so that
+     calls from several threads share nothing they write. */
+  halide_buffer_t *w = calloc((size_t)m->nargs + 1, sizeof(halide_buffer_t));
+  void **args = calloc((size_t)m->nargs + 2, sizeof(void *));
+  if (!w || !args) {
+    free(w);
+    free(args);
+    set_error("cnnc_run: out of memory");
+    return 1;
+  }
+  args[0] = &in_buf;
+  for (int i = 0; i < m->nargs; ++i) {
+    make_buffer(&w[i], &m->dims[i * 4], m->data[i], meta.args[i].rank);
+    args[i + 1] = &w[i];
+  }
+  args[m->nargs + 1] = &out_buf;
+  int rc = cnnc_pipeline_argv(args);
+  free(w);
+  free(args);
+  if (rc != 0 && !last_error[0])
+    set_error("cnnc_run: the pipeline failed with code %d", rc);
+  return rc != 0;
+}

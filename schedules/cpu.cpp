@@ -1,0 +1,195 @@
+// CPU schedules. Activations are (c, x, y, n), channels innermost, so every
+// op vectorizes over channels. Elementwise ops are inlined into their
+// consumers; every other op is computed once, at root, parallel over rows.
+#include "schedules/cpu.h"
+
+#include <algorithm>
+
+namespace cnnc {
+
+using namespace Halide;
+
+CpuParams defaultCpuParams(const Target &t) {
+  CpuParams p;
+  if (t.has_feature(Target::AVX512_Skylake) || t.has_feature(Target::AVX512)) {
+    p.vec = 16;
+    p.convVectors = 4;
+    p.convPixels = 7;
+  } else if (t.arch == Target::X86 && t.has_feature(Target::AVX2)) {
+    p.vec = 8;
+  } else {
+    p.vec = 4;
+  }
+  return p;
+}
+
+namespace {
+
+// The widest vector of at most `vec` lanes that fits `extent`: splitting an
+// axis by more than its extent would read past the ends of the buffers.
+int fit(int vec, int64_t extent) {
+  int v = vec;
+  while (v > 1 && v > extent)
+    v /= 2;
+  return v;
+}
+
+// Parallel over rows (and images), vectorized over channels.
+void rowsParallel(Stage st, VarOrRVar ch, int64_t channels, const CpuParams &p, Var y, Var n) {
+  int v = fit(p.vec, channels);
+  if (v > 1)
+    st.vectorize(ch, v);
+  st.parallel(y).parallel(n);
+}
+
+// A reduction's update vectorized over channels; the tail is guarded, since
+// recomputing an update would apply it twice.
+void vectorizeUpdate(Func f, Var c, int vec) {
+  if (vec > 1)
+    f.update().vectorize(c, vec, TailStrategy::GuardWithIf);
+}
+
+struct Vars {
+  Var c{"c"}, x{"x"}, y{"y"}, n{"n"};
+  Var co{"co"}, ci{"ci"}, xo{"xo"}, xi{"xi"};
+};
+
+// The register-tiled convolution of apps/conv_layer: a tile of
+// `vectors` x `vec` output channels by `pixels` output columns is held in
+// registers while the reduction over (input channel, kx, ky) runs; `st`
+// loops over the tiles, and `core` is computed inside each.
+void convTile(Stage st, VarOrRVar ch, Func core, RDom r, const LoopLevel &at, int64_t channels,
+              int64_t width, const CpuParams &p, const Vars &v) {
+  int vec = fit(p.vec, channels);
+  int vectors =
+      static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(p.convVectors, channels / vec)));
+  int pixels = static_cast<int>(std::min<int64_t>(p.convPixels, width));
+  RVar rco("rco"), rci("rci");
+  if (ch.is_rvar) {
+    st.split(ch.rvar, rco, rci, vec * vectors)
+        .split(v.x, v.xo, v.xi, pixels)
+        .reorder(rci, v.xi, v.xo, rco, v.y, v.n)
+        .vectorize(rci, vec)
+        .unroll(rci)
+        .unroll(v.xi)
+        .parallel(v.y)
+        .parallel(v.n);
+  } else {
+    st.split(ch.var, v.co, v.ci, vec * vectors)
+        .split(v.x, v.xo, v.xi, pixels)
+        .reorder(v.ci, v.xi, v.xo, v.co, v.y, v.n)
+        .vectorize(v.ci, vec)
+        .unroll(v.ci)
+        .unroll(v.xi)
+        .parallel(v.y)
+        .parallel(v.n);
+  }
+  core.compute_at(at).vectorize(v.c, vec).unroll(v.c).unroll(v.x);
+  // r.x: input channel, r.y: kx, r.z: ky.
+  core.update()
+      .reorder(v.c, v.x, v.y, r.x, r.y, r.z, v.n)
+      .vectorize(v.c, vec)
+      .unroll(v.c)
+      .unroll(v.x)
+      .unroll(v.y);
+}
+
+void scheduleConv(const Node &node, Lowered &l, const CpuParams &p, const Vars &v) {
+  const Shape &s = node.shape;
+  if (l.padded.defined())
+    l.padded.compute_root().parallel(v.y).parallel(v.n);
+  int64_t perGroup = s.c / node.attrs.groups;
+  l.value.compute_root();
+  if (l.parts.size() == 1) {
+    convTile(l.value, v.c, l.parts[0], l.reduce, LoopLevel(l.value, v.xo), perGroup, s.w, p, v);
+    return;
+  }
+  for (size_t g = 0; g < l.parts.size(); ++g) {
+    Stage st = l.value.update(static_cast<int>(g));
+    convTile(st, l.updates[g].x, l.parts[g], l.reduce,
+             LoopLevel(l.value, v.xo, static_cast<int>(g) + 1), perGroup, s.w, p, v);
+  }
+}
+
+} // namespace
+
+void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
+  Vars v;
+  for (const auto &nodePtr : g.nodes()) {
+    const Node &node = *nodePtr;
+    Lowered &l = net.nodes[static_cast<size_t>(node.id)];
+    const Shape &s = node.shape;
+    switch (node.op) {
+    case OpKind::Input:
+    case OpKind::Relu:
+    case OpKind::Sigmoid:
+    case OpKind::Tanh:
+    case OpKind::Dropout:
+    case OpKind::BatchNorm:
+      break; // inlined into consumers
+    case OpKind::Conv:
+      scheduleConv(node, l, p, v);
+      break;
+    case OpKind::Fc: {
+      int vec = fit(p.vec, s.c);
+      l.core.compute_root().vectorize(v.c, vec).parallel(v.n);
+      int vectors =
+          static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(p.fcVectors, s.c / vec)));
+      const RDom &r = l.reduce;
+      l.core.update()
+          .split(v.c, v.co, v.ci, vec * vectors, TailStrategy::GuardWithIf)
+          .reorder(v.ci, r.x, r.y, r.z, v.co, v.n)
+          .vectorize(v.ci, vec)
+          .unroll(v.ci)
+          .parallel(v.co)
+          .parallel(v.n);
+      break;
+    }
+    case OpKind::MaxPool:
+    case OpKind::AvgPool:
+    case OpKind::Lrn:
+      l.value.compute_root();
+      rowsParallel(l.value, v.c, s.c, p, v.y, v.n);
+      if (l.padded.defined())
+        l.padded.compute_at(l.value, v.y).vectorize(v.c, fit(p.vec, s.c));
+      if (l.core.defined()) {
+        l.core.compute_at(l.value, v.y).vectorize(v.c, fit(p.vec, s.c));
+        vectorizeUpdate(l.core, v.c, fit(p.vec, s.c));
+      }
+      for (Func &h : l.helpers)
+        h.compute_at(l.value, v.y).vectorize(v.c, fit(p.vec, s.c));
+      break;
+    case OpKind::GlobalAvgPool:
+      l.helpers[0].compute_root().vectorize(v.c, fit(p.vec, s.c)).parallel(v.n);
+      vectorizeUpdate(l.helpers[0], v.c, fit(p.vec, s.c));
+      break;
+    case OpKind::Concat: {
+      l.value.compute_root();
+      for (size_t i = 0; i < node.inputs.size(); ++i) {
+        rowsParallel(l.value.update(static_cast<int>(i)), l.updates[i].x,
+                     g.node(node.inputs[i]).shape.c, p, v.y, v.n);
+      }
+      break;
+    }
+    case OpKind::Softmax:
+      l.value.compute_root().parallel(v.n);
+      for (Func &h : l.helpers) {
+        h.compute_root().parallel(v.n);
+        if (h.has_update_definition())
+          h.update().parallel(v.n);
+      }
+      break;
+    case OpKind::Add:
+    case OpKind::Flatten:
+      l.value.compute_root();
+      rowsParallel(l.value, v.c, s.c, p, v.y, v.n);
+      break;
+    }
+  }
+  const Shape &out = g.node(g.output).shape;
+  net.output.compute_root().parallel(v.n);
+  if (out.w >= p.vec)
+    net.output.vectorize(v.x, p.vec);
+}
+
+} // namespace cnnc

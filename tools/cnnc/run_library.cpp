@@ -1,0 +1,123 @@
+// cnnc run: dlopen the library, load weights, run, print the top-5.
+#include "tools/cnnc/run_library.h"
+
+#include "tools/cnnc/output_file.h"
+#include "tools/cnnc/tensor_io.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <dlfcn.h>
+#include <iostream>
+#include <numeric>
+#include <random>
+#include <vector>
+
+namespace cnnc {
+
+namespace {
+
+struct Api {
+  void *handle = nullptr;
+  const char *(*name)() = nullptr;
+  void (*inputDims)(int64_t *) = nullptr;
+  void (*outputDims)(int64_t *) = nullptr;
+  void *(*load)(const char *) = nullptr;
+  int (*run)(void *, const float *, int64_t, float *) = nullptr;
+  void (*free)(void *) = nullptr;
+  const char *(*lastError)() = nullptr;
+};
+
+template <typename F> bool sym(void *h, const char *name, F &out) {
+  out = reinterpret_cast<F>(dlsym(h, name));
+  return out != nullptr;
+}
+
+int fail(const std::string &msg) {
+  std::cerr << "cnnc: error: " << msg << '\n';
+  return 1;
+}
+
+} // namespace
+
+int runLibrary(const RunOptions &o) {
+  std::string path = o.library.find('/') == std::string::npos ? "./" + o.library : o.library;
+  Api api;
+  api.handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!api.handle)
+    return fail(std::string("cannot load '") + o.library + "': " + dlerror());
+  if (!sym(api.handle, "cnnc_network_name", api.name) ||
+      !sym(api.handle, "cnnc_input_dims", api.inputDims) ||
+      !sym(api.handle, "cnnc_output_dims", api.outputDims) ||
+      !sym(api.handle, "cnnc_load", api.load) || !sym(api.handle, "cnnc_run", api.run) ||
+      !sym(api.handle, "cnnc_free", api.free) || !sym(api.handle, "cnnc_last_error", api.lastError))
+    return fail("'" + o.library + "' is not a library made by cnnc");
+  int64_t in[3], out[3];
+  api.inputDims(in);
+  api.outputDims(out);
+  std::vector<float> input;
+  int64_t batch = o.batch;
+  if (!o.input.empty()) {
+    std::vector<int64_t> shape;
+    std::string reason;
+    if (!readNpy(o.input, shape, input, reason))
+      return fail(reason);
+    if (shape.size() == 3)
+      shape.insert(shape.begin(), 1);
+    if (shape.size() != 4 || shape[1] != in[0] || shape[2] != in[1] || shape[3] != in[2])
+      return fail("'" + o.input + "' must hold [N, " + std::to_string(in[0]) + ", " +
+                  std::to_string(in[1]) + ", " + std::to_string(in[2]) + "] floats");
+    batch = shape[0];
+  } else {
+    if (batch < 1)
+      return fail("--batch must be at least 1");
+    std::mt19937 rng(1);
+    std::normal_distribution<float> normal;
+    input.resize(static_cast<size_t>(batch * in[0] * in[1] * in[2]));
+    for (float &v : input)
+      v = normal(rng);
+  }
+  void *model = api.load(o.weights.c_str());
+  if (!model)
+    return fail(api.lastError());
+  size_t perImage = static_cast<size_t>(out[0] * out[1] * out[2]);
+  std::vector<float> output(static_cast<size_t>(batch) * perImage);
+  auto t0 = std::chrono::steady_clock::now();
+  int rc = api.run(model, input.data(), batch, output.data());
+  auto t1 = std::chrono::steady_clock::now();
+  if (rc != 0) {
+    std::string err = api.lastError();
+    api.free(model);
+    return fail(err);
+  }
+  api.free(model);
+  std::cout << api.name() << ": output [" << batch << ", " << out[0] << ", " << out[1] << ", "
+            << out[2] << "]\n";
+  for (int64_t b = 0; b < batch; ++b) {
+    const float *img = output.data() + static_cast<size_t>(b) * perImage;
+    std::vector<size_t> idx(perImage);
+    std::iota(idx.begin(), idx.end(), 0);
+    size_t k = std::min<size_t>(5, perImage);
+    std::partial_sort(idx.begin(), idx.begin() + static_cast<long>(k), idx.end(),
+                      [&](size_t a, size_t c) { return img[a] > img[c]; });
+    std::cout << "image " << b << " top-" << k << ":";
+    for (size_t i = 0; i < k; ++i) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, " %zu (%.5g)", idx[i], static_cast<double>(img[idx[i]]));
+      std::cout << buf;
+    }
+    std::cout << '\n';
+  }
+  std::printf("time: %.2f ms for batch %lld (one run, cold)\n",
+              std::chrono::duration<double, std::milli>(t1 - t0).count(),
+              static_cast<long long>(batch));
+  if (!o.output.empty()) {
+    std::string reason;
+    if (!writeFileAtomic(o.output, npyBytes({batch, out[0], out[1], out[2]}, output), reason))
+      return fail("cannot write '" + o.output + "': " + reason);
+  }
+  return 0;
+}
+
+} // namespace cnnc
