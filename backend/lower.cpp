@@ -197,20 +197,25 @@ private:
               static_cast<int>(a.pad.left);
     Expr iy = y * static_cast<int>(a.stride[0]) + r.z * static_cast<int>(a.dilation[0]) -
               static_cast<int>(a.pad.top);
+    // Each group: a reduction (part) and the tiled output it is computed
+    // within (tile).
     for (int g = 0; g < groups; ++g) {
-      Func part(groups == 1 ? name + "_conv" : name + "_conv_g" + std::to_string(g));
+      std::string suffix = groups == 1 ? "" : "_g" + std::to_string(g);
+      Func part(name + "_conv" + suffix), tile(name + "_tile" + suffix);
       part(c, x, y, n) = a.bias ? b(c + g * co) : Expr(0.0f);
       part(c, x, y, n) += w(c + g * co, r.y, r.z, r.x) * src(r.x + g * ci, ix, iy, n);
+      tile(c, x, y, n) = part(c, x, y, n);
       l.parts.push_back(part);
+      l.tiles.push_back(tile);
     }
     Func f(name);
     if (groups == 1) {
-      f(c, x, y, n) = l.parts[0](c, x, y, n);
+      f = l.tiles[0];
     } else {
       f(c, x, y, n) = undef<float>();
       for (int g = 0; g < groups; ++g) {
         RDom rc(0, co, name + "_rc" + std::to_string(g));
-        f(rc + g * co, x, y, n) = l.parts[static_cast<size_t>(g)](rc, x, y, n);
+        f(rc + g * co, x, y, n) = l.tiles[static_cast<size_t>(g)](rc, x, y, n);
         l.updates.push_back(rc);
       }
     }

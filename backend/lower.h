@@ -39,7 +39,8 @@ struct WeightArg {
 struct Lowered {
   Halide::Func value;                // the node's result
   Halide::Func core;                 // conv/fc: the reduction; else undefined
-  std::vector<Halide::Func> parts;   // grouped conv: one reduction per group
+  std::vector<Halide::Func> parts;   // conv: one reduction per group
+  std::vector<Halide::Func> tiles;   // conv: the output of each group, tiled
   Halide::Func padded;               // conv/pool: the padded input, if it needs one
   std::vector<Halide::Func> helpers; // other Funcs a schedule must place
   Halide::RDom reduce;               // the reduction domain of core (and parts)

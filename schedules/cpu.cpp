@@ -99,15 +99,15 @@ void scheduleConv(const Node &node, Lowered &l, const CpuParams &p, const Vars &
   if (l.padded.defined())
     l.padded.compute_root().parallel(v.y).parallel(v.n);
   int64_t perGroup = s.c / node.attrs.groups;
-  l.value.compute_root();
-  if (l.parts.size() == 1) {
-    convTile(l.value, v.c, l.parts[0], l.reduce, LoopLevel(l.value, v.xo), perGroup, s.w, p, v);
-    return;
-  }
   for (size_t g = 0; g < l.parts.size(); ++g) {
-    Stage st = l.value.update(static_cast<int>(g));
-    convTile(st, l.updates[g].x, l.parts[g], l.reduce,
-             LoopLevel(l.value, v.xo, static_cast<int>(g) + 1), perGroup, s.w, p, v);
+    l.tiles[g].compute_root();
+    convTile(l.tiles[g], v.c, l.parts[g], l.reduce, LoopLevel(l.tiles[g], v.xo), perGroup, s.w, p,
+             v);
+  }
+  if (l.parts.size() > 1) { // groups joined along channels
+    l.value.compute_root();
+    for (size_t g = 0; g < l.parts.size(); ++g)
+      rowsParallel(l.value.update(static_cast<int>(g)), l.updates[g].x, perGroup, p, v.y, v.n);
   }
 }
 

@@ -1,0 +1,120 @@
+// One end-to-end check: compile a .cnn to a library, run it on random input
+// at batch 1 and 3 with `cnnc init` weights, and compare with the float64
+// reference: ||out - ref|| / ||ref|| <= 1e-4.
+//   e2e_check FILE.cnn [--target T] [--threads N]
+// --threads also runs one model from N threads at once and requires
+// identical results.
+#include "tests/e2e/library_harness.h"
+#include "tests/reference/reference.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <thread>
+
+using namespace cnnc;
+
+namespace {
+
+constexpr double kTolerance = 1e-4;
+
+std::vector<float> randomInput(size_t count, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> v(count);
+  for (float &x : v)
+    x = normal(rng);
+  return v;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: e2e_check FILE.cnn [--target T] [--threads N]\n");
+    return 2;
+  }
+  std::string target = "host";
+  int threads = 0;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--target"))
+      target = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--threads"))
+      threads = std::atoi(argv[i + 1]);
+  }
+  std::unique_ptr<test::Built> b;
+  try {
+    b = test::build(argv[1], target);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "FAIL %s: %s\n", argv[1], e.what());
+    return 1;
+  }
+  const Graph &g = *b->graph;
+  ref::Weights ws;
+  for (const auto &t : test::weightsOf(g))
+    ws[t.name] = std::vector<double>(t.data.begin(), t.data.end());
+  void *model = b->lib.load((b->dir + "/weights.safetensors").c_str());
+  if (!model) {
+    std::fprintf(stderr, "FAIL %s: cnnc_load: %s\n", argv[1], b->lib.lastError());
+    return 1;
+  }
+  int64_t in[3], out[3];
+  b->lib.inputDims(in);
+  b->lib.outputDims(out);
+  size_t inPer = static_cast<size_t>(in[0] * in[1] * in[2]);
+  size_t outPer = static_cast<size_t>(out[0] * out[1] * out[2]);
+  int failures = 0;
+  for (int64_t batch : {1, 3}) {
+    std::vector<float> x = randomInput(inPer * static_cast<size_t>(batch), 11);
+    std::vector<float> y(outPer * static_cast<size_t>(batch));
+    if (b->lib.run(model, x.data(), batch, y.data()) != 0) {
+      std::fprintf(stderr, "FAIL %s batch %lld: cnnc_run: %s\n", argv[1],
+                   static_cast<long long>(batch), b->lib.lastError());
+      ++failures;
+      continue;
+    }
+    std::vector<double> ref = ref::run(g, ws, std::vector<double>(x.begin(), x.end()), batch);
+    double diff = 0, norm = 0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+      diff += (y[i] - ref[i]) * (y[i] - ref[i]);
+      norm += ref[i] * ref[i];
+    }
+    double rel = std::sqrt(diff) / std::sqrt(norm);
+    bool ok = rel <= kTolerance && std::isfinite(rel);
+    std::printf("%s %s batch %lld: relative error %.3g (tolerance %.0e), |ref| %.3g\n",
+                ok ? "PASS" : "FAIL", g.name.c_str(), static_cast<long long>(batch), rel,
+                kTolerance, std::sqrt(norm));
+    failures += !ok;
+  }
+  if (threads > 0) {
+    std::vector<float> x = randomInput(inPer * 2, 5);
+    std::vector<float> expect(outPer * 2);
+    b->lib.run(model, x.data(), 2, expect.data());
+    std::vector<std::vector<float>> got(static_cast<size_t>(threads),
+                                        std::vector<float>(outPer * 2));
+    std::vector<int> rcs(static_cast<size_t>(threads));
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        for (int rep = 0; rep < 3; ++rep)
+          rcs[static_cast<size_t>(t)] |=
+              b->lib.run(model, x.data(), 2, got[static_cast<size_t>(t)].data());
+      });
+    for (auto &th : pool)
+      th.join();
+    bool same = true;
+    for (int t = 0; t < threads; ++t)
+      same = same && rcs[static_cast<size_t>(t)] == 0 &&
+             std::memcmp(got[static_cast<size_t>(t)].data(), expect.data(),
+                         expect.size() * sizeof(float)) == 0;
+    std::printf("%s %s: %d threads at once on one model give %s results\n", same ? "PASS" : "FAIL",
+                g.name.c_str(), threads, same ? "identical" : "different");
+    failures += !same;
+  }
+  b->lib.free(model);
+  std::string cmd = "rm -rf '" + b->dir + "'";
+  if (std::system(cmd.c_str()) != 0)
+    std::fprintf(stderr, "warning: could not remove %s\n", b->dir.c_str());
+  return failures ? 1 : 0;
+}

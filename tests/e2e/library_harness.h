@@ -1,0 +1,38 @@
+// Test helpers: build a network's library in a temporary directory, load it
+// with dlopen, and call its C interface.
+#pragma once
+
+#include "ir/graph.h"
+#include "tools/cnnc/tensor_io.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cnnc::test {
+
+struct Library {
+  void *handle = nullptr;
+  const char *(*name)() = nullptr;
+  void (*inputDims)(int64_t *) = nullptr;
+  void (*outputDims)(int64_t *) = nullptr;
+  int64_t (*numParams)() = nullptr;
+  void *(*load)(const char *) = nullptr;
+  int (*run)(void *, const float *, int64_t, float *) = nullptr;
+  void (*free)(void *) = nullptr;
+  const char *(*lastError)() = nullptr;
+};
+
+struct Built {
+  std::unique_ptr<Graph> graph;
+  std::string dir; // temporary; holds net.so, net.h, weights.safetensors
+  Library lib;
+};
+
+// Compiles `cnnFile` for `target`, writes `cnnc init` weights (seed 7) and
+// loads the library. Throws on failure.
+std::unique_ptr<Built> build(const std::string &cnnFile, const std::string &target = "host");
+
+std::vector<NamedTensor> weightsOf(const Graph &g);
+
+} // namespace cnnc::test
