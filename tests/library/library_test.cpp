@@ -1,0 +1,218 @@
+// The generated library's C interface: weight-file errors are named and never
+// crash, arguments are checked, only cnnc_* is exported.
+#include "tests/e2e/library_harness.h"
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <cstring>
+#include <dlfcn.h>
+#include <fstream>
+#include <random>
+
+using namespace cnnc;
+
+namespace {
+
+test::Built &tiny() {
+  static std::unique_ptr<test::Built> b = test::build(CNNC_TEST_DIR "/library/tiny.cnn");
+  return *b;
+}
+
+std::string writeFile(const std::string &name, const std::string &bytes) {
+  std::string path = tiny().dir + "/" + name;
+  std::ofstream(path, std::ios::binary) << bytes;
+  return path;
+}
+
+std::string le64(uint64_t v) {
+  std::string s;
+  for (int i = 0; i < 8; ++i)
+    s += static_cast<char>((v >> (8 * i)) & 0xff);
+  return s;
+}
+
+// A safetensors file from a header text and a data section.
+std::string file(const std::string &header, const std::string &data) {
+  return le64(header.size()) + header + data;
+}
+
+// Loads `bytes` as weights; expects failure with `part` in the error.
+void expectLoadError(const std::string &bytes, const std::string &part) {
+  test::Library &lib = tiny().lib;
+  void *m = lib.load(writeFile("bad.safetensors", bytes).c_str());
+  INFO("error: " << lib.lastError());
+  CHECK(m == nullptr);
+  CHECK(std::string(lib.lastError()).find(part) != std::string::npos);
+  if (m)
+    lib.free(m);
+}
+
+std::vector<NamedTensor> good() { return test::weightsOf(*tiny().graph); }
+
+} // namespace
+
+TEST_CASE("the library describes its network") {
+  test::Library &lib = tiny().lib;
+  CHECK(std::string(lib.name()) == "tiny");
+  int64_t in[3], out[3];
+  lib.inputDims(in);
+  lib.outputDims(out);
+  CHECK((in[0] == 3 && in[1] == 6 && in[2] == 5));
+  CHECK((out[0] == 5 && out[1] == 1 && out[2] == 1));
+  CHECK(lib.numParams() == 4 * 3 * 9 + 4 + 8 + 5 * 120 + 5);
+}
+
+TEST_CASE("bad weight files are named errors") {
+  test::Library &lib = tiny().lib;
+  CHECK(lib.load((tiny().dir + "/no-such-file.safetensors").c_str()) == nullptr);
+  CHECK(std::string(lib.lastError()).find("cannot open") != std::string::npos);
+  CHECK(lib.load(nullptr) == nullptr);
+
+  std::string valid = safetensorsBytes(good());
+  expectLoadError("", "truncated");
+  expectLoadError("abc", "truncated");
+  expectLoadError(le64(1000) + "{}", "runs past the end");
+  expectLoadError(valid.substr(0, valid.size() / 2), "outside");
+  expectLoadError(file("{\"a.weight\": {\"dtype\": \"F32\"", ""), "malformed");
+  expectLoadError(file("[1, 2]", ""), "malformed");
+  expectLoadError(
+      file("{\"x\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}} junk",
+           std::string(8, '\0')),
+      "text after the header");
+  expectLoadError(file("{\"x\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 16]}}",
+                       std::string(8, '\0')),
+                  "outside");
+  expectLoadError(file("{\"x\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]},"
+                       " \"y\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [4, 12]}}",
+                       std::string(12, '\0')),
+                  "overlap");
+  expectLoadError(file("{\"x\": {\"dtype\": \"F32\", \"shape\": [3], \"data_offsets\": [0, 8]}}",
+                       std::string(8, '\0')),
+                  "8 bytes of data for 3 F32 elements");
+  expectLoadError(file("{\"x\": {\"dtype\": \"F32\", \"shape\": [99999999999, 99999999999, "
+                       "99999999999], \"data_offsets\": [0, 8]}}",
+                       std::string(8, '\0')),
+                  "too large");
+  expectLoadError(file("{}", ""), "missing tensor 'a.0.weight'");
+}
+
+TEST_CASE("missing, mis-shaped and mistyped tensors name the tensor") {
+  auto ws = good();
+  auto without = ws;
+  without.erase(without.begin() + 3); // a.1.bias
+  expectLoadError(safetensorsBytes(without), "missing tensor 'a.1.bias'");
+
+  auto reshaped = ws;
+  reshaped[0].shape = {4, 3, 9};
+  expectLoadError(safetensorsBytes(reshaped),
+                  "tensor 'a.0.weight' has shape [4, 3, 9]; the network needs [4, 3, 3, 3]");
+
+  // An I64 tensor: same bytes, other dtype.
+  std::string bytes = safetensorsBytes(ws);
+  size_t at = bytes.find("\"F32\"");
+  bytes.replace(at, 5, "\"I32\"");
+  expectLoadError(bytes, "has dtype I32; F32, F16 or BF16 expected");
+}
+
+TEST_CASE("extra tensors are ignored; BF16 weights are widened") {
+  test::Library &lib = tiny().lib;
+  auto ws = good();
+  ws.push_back({"unrelated.tensor", {2, 2}, {1, 2, 3, 4}});
+  void *m = lib.load(writeFile("extra.safetensors", safetensorsBytes(ws)).c_str());
+  REQUIRE(m != nullptr);
+  std::vector<float> x(3 * 6 * 5, 0.5f), y(5), yb(5);
+  REQUIRE(lib.run(m, x.data(), 1, y.data()) == 0);
+  CHECK(std::string(lib.lastError()).empty());
+  lib.free(m);
+
+  // The same weights as BF16 (upper halves of the float bits).
+  std::string header = "{";
+  std::string data;
+  for (size_t i = 0; i < ws.size(); ++i) {
+    std::string dims;
+    for (size_t d = 0; d < ws[i].shape.size(); ++d)
+      dims += (d ? "," : "") + std::to_string(ws[i].shape[d]);
+    header += (i ? "," : "") + std::string("\"") + ws[i].name +
+              "\":{\"dtype\":\"BF16\",\"shape\":[" + dims + "],\"data_offsets\":[" +
+              std::to_string(data.size()) + "," +
+              std::to_string(data.size() + 2 * ws[i].data.size()) + "]}";
+    for (float v : ws[i].data) {
+      uint32_t bits;
+      std::memcpy(&bits, &v, 4);
+      uint16_t top = static_cast<uint16_t>(bits >> 16);
+      data.append(reinterpret_cast<const char *>(&top), 2);
+    }
+  }
+  m = lib.load(writeFile("bf16.safetensors", file(header + "}", data)).c_str());
+  INFO(lib.lastError());
+  REQUIRE(m != nullptr);
+  REQUIRE(lib.run(m, x.data(), 1, yb.data()) == 0);
+  for (size_t i = 0; i < y.size(); ++i)
+    CHECK(yb[i] == Approx(y[i]).epsilon(0.05).margin(0.05));
+  lib.free(m);
+}
+
+TEST_CASE("damaged weight files never crash the loader") {
+  test::Library &lib = tiny().lib;
+  std::string valid = safetensorsBytes(good());
+  std::mt19937 rng(3);
+  for (int round = 0; round < 300; ++round) {
+    std::string bytes = valid;
+    int flips = 1 + static_cast<int>(rng() % 8);
+    for (int f = 0; f < flips; ++f)
+      bytes[rng() % std::min<size_t>(bytes.size(), 400)] = static_cast<char>(rng());
+    if (round % 3 == 0)
+      bytes.resize(rng() % bytes.size());
+    void *m = lib.load(writeFile("damaged.safetensors", bytes).c_str());
+    if (m)
+      lib.free(m);
+    else
+      CHECK(std::strlen(lib.lastError()) > 0);
+  }
+}
+
+TEST_CASE("cnnc_run checks its arguments") {
+  test::Library &lib = tiny().lib;
+  void *m = lib.load(writeFile("w.safetensors", safetensorsBytes(good())).c_str());
+  REQUIRE(m != nullptr);
+  std::vector<float> x(3 * 6 * 5 * 2, 1.0f), y(5 * 2);
+  CHECK(lib.run(nullptr, x.data(), 1, y.data()) != 0);
+  CHECK(std::string(lib.lastError()).find("model is NULL") != std::string::npos);
+  CHECK(lib.run(m, nullptr, 1, y.data()) != 0);
+  CHECK(std::string(lib.lastError()).find("input is NULL") != std::string::npos);
+  CHECK(lib.run(m, x.data(), 1, nullptr) != 0);
+  CHECK(lib.run(m, x.data(), 0, y.data()) != 0);
+  CHECK(std::string(lib.lastError()).find("at least 1") != std::string::npos);
+  CHECK(lib.run(m, x.data(), -5, y.data()) != 0);
+  CHECK(lib.run(m, x.data(), 2, y.data()) == 0);
+  CHECK(std::string(lib.lastError()).empty());
+  lib.free(m);
+  lib.free(nullptr);
+}
+
+TEST_CASE("only the C interface is exported; only the C library and libm are needed") {
+  void *h = tiny().lib.handle;
+  for (const char *hidden : {"cnnc_pipeline", "cnnc_pipeline_argv", "halide_malloc", "halide_error",
+                             "halide_do_par_for", "st_open"})
+    CHECK(dlsym(h, hidden) == nullptr);
+  std::string cmd = "readelf -d '" + tiny().dir + "/net.so'";
+  FILE *p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char line[512];
+  int needed = 0;
+  while (std::fgets(line, sizeof line, p)) {
+    std::string l = line;
+    if (l.find("(NEEDED)") == std::string::npos)
+      continue;
+    ++needed;
+    INFO(l);
+    CHECK((l.find("[libc.so") != std::string::npos || l.find("[libm.so") != std::string::npos ||
+           l.find("[libpthread.so") != std::string::npos ||
+           l.find("[libdl.so") != std::string::npos ||
+           // glibc's dynamic loader, which provides __tls_get_addr
+           l.find("[ld-linux") != std::string::npos));
+  }
+  pclose(p);
+  CHECK(needed >= 1);
+}
