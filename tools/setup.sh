@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what cnnc needs on Debian 12 and builds it into build/.
 # Debian packages: the ANTLR tool and runtime, Catch2, clang 14 with its
-# fuzzer runtime. PyPI (into .venv): CMake, pinned.
+# fuzzer runtime, binutils (ld links the libraries cnnc writes), and for the
+# tests PyTorch. PyPI (into .venv): CMake and Halide, pinned.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(antlr4 libantlr4-runtime-dev catch2 default-jre-headless g++ make
-              clang-14 libclang-rt-14-dev lld)
+              clang-14 libclang-rt-14-dev binutils python3-venv
+              python3-torch python3-torchvision python3-numpy)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,8 +21,9 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# CMake >= 3.28 comes from PyPI, pinned.
-if [ ! -x .venv/bin/cmake ]; then
+# CMake >= 3.28 and Halide 21 come from PyPI, pinned.
+pinned=$(grep -c . tools/requirements.txt)
+if [ "$(.venv/bin/pip freeze 2>/dev/null | grep -cxF -f tools/requirements.txt)" != "$pinned" ]; then
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r tools/requirements.txt
 fi
