@@ -244,8 +244,9 @@ void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOption
     if (!ec)
       std::filesystem::rename(staged, to, ec);
     if (ec) {
+      std::string reason = ec.message();
       std::filesystem::remove(staged, ec);
-      throw UserError("cannot write '" + to + "': " + ec.message());
+      throw UserError("cannot write '" + to + "': " + reason);
     }
   }
 }

@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""Times cnnc libraries against PyTorch on the same weights and input,
+interleaved in one process, and prints medians and ratios.
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
+        /usr/bin/python3 bench/compare_torch.py --cnnc build/cnnc [--nets alexnet,googlenet]
+        [--batches 1,8] [--rounds 6] [--seconds 0.5]
+
+PyTorch runs with 2 threads, in eval mode under no_grad, in each of its
+variants (eager, channels_last, jit.trace + freeze + optimize_for_inference,
+and that with channels_last); its best is the baseline. Each round times every
+engine for about --seconds; the table shows the median over rounds.
+"""
+import argparse
+import ctypes
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "torch"))
+import parity  # noqa: E402  (torchvision models, weight randomization and pairing)
+
+
+def timed(fn, seconds):
+    fn()  # warm up
+    times = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(times) < 3:
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def torch_variants(model, x):
+    variants = {"torch eager": (model, x)}
+    cl = model.to(memory_format=torch.channels_last)
+    variants["torch channels_last"] = (cl, x.contiguous(memory_format=torch.channels_last))
+    for name, m, inp in [("torch jit", model, x),
+                         ("torch jit channels_last", cl,
+                          x.contiguous(memory_format=torch.channels_last))]:
+        with torch.no_grad():
+            traced = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(m, inp)))
+        variants[name] = (traced, inp)
+    return variants
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cnnc", required=True)
+    ap.add_argument("--nets", default="alexnet,googlenet")
+    ap.add_argument("--batches", default="1,8")
+    ap.add_argument("--rounds", type=int, default=6)
+    ap.add_argument("--seconds", type=float, default=0.5)
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for net in args.nets.split(","):
+            cnn_file = os.path.join(parity.ROOT, "examples", "torchvision", net + ".cnn")
+            gen = torch.Generator().manual_seed(1234)
+            model = parity.build_torch(net).eval()
+            parity.randomize(model, gen)
+            tensors, summary = parity.cnnc_weights(args.cnnc, cnn_file, model)
+            lib_path = os.path.join(tmp, net + ".so")
+            t0 = time.perf_counter()
+            subprocess.run([args.cnnc, cnn_file, "-o", lib_path], check=True)
+            compile_s = time.perf_counter() - t0
+            weights = os.path.join(tmp, net + ".safetensors")
+            parity.write_safetensors(weights, tensors)
+            lib = ctypes.CDLL(lib_path)
+            lib.cnnc_load.restype = ctypes.c_void_p
+            lib.cnnc_load.argtypes = [ctypes.c_char_p]
+            lib.cnnc_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,
+                                     ctypes.c_void_p]
+            handle = lib.cnnc_load(weights.encode())
+            print(f"{net}: compiled in {compile_s:.1f} s, library {os.path.getsize(lib_path) / 1e6:.2f} MB",
+                  flush=True)
+            for batch in [int(b) for b in args.batches.split(",")]:
+                c, h, w = summary["input"]
+                x = torch.randn(batch, c, h, w, generator=gen)
+                xin = np.ascontiguousarray(x.numpy())
+                out = np.zeros([batch] + summary["output"], dtype=np.float32)
+                engines = {"cnnc": lambda: lib.cnnc_run(handle, xin.ctypes.data, batch,
+                                                        out.ctypes.data)}
+                for name, (m, inp) in torch_variants(model, x).items():
+                    def run(m=m, inp=inp):
+                        with torch.no_grad():
+                            m(inp)
+                    engines[name] = run
+                samples = {name: [] for name in engines}
+                for _ in range(args.rounds):
+                    for name, fn in engines.items():
+                        samples[name].append(timed(fn, args.seconds))
+                med = {name: statistics.median(v) for name, v in samples.items()}
+                best_torch = min((v, k) for k, v in med.items() if k != "cnnc")
+                gflop = 2 * summary["macs"] * batch / 1e9
+                for name, t in sorted(med.items(), key=lambda kv: kv[1]):
+                    rows.append((net, batch, name, t * 1e3, batch / t, gflop / t,
+                                 best_torch[0] / t))
+                    print(f"  {net} batch {batch} {name:24s} {t * 1e3:8.2f} ms "
+                          f"{batch / t:8.1f} img/s {gflop / t:7.1f} GFLOP/s "
+                          f"x{best_torch[0] / t:.2f} vs best torch ({best_torch[1]})", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
