@@ -71,6 +71,23 @@ private:
   }
 
   Lowered lowerNode(const Node &node) {
+    switch (node.op) {
+    case OpKind::Conv:
+      return lowerConv(node);
+    case OpKind::Fc:
+      return lowerFc(node);
+    case OpKind::MaxPool:
+    case OpKind::AvgPool:
+      return lowerPool(node);
+    case OpKind::Lrn:
+      return lowerLrn(node);
+    default:
+      return lowerSimple(node);
+    }
+  }
+
+  // Ops that need no reduction of their own over a window.
+  Lowered lowerSimple(const Node &node) {
     Lowered l;
     const std::string name = "n" + std::to_string(node.id);
     Func f(name);
@@ -85,13 +102,6 @@ private:
       f(c, x, y, n) = net_.input(x, y, c, n);
       break;
     }
-    case OpKind::Conv:
-      return lowerConv(node);
-    case OpKind::Fc:
-      return lowerFc(node);
-    case OpKind::MaxPool:
-    case OpKind::AvgPool:
-      return lowerPool(node);
     case OpKind::GlobalAvgPool: {
       const Shape &s = inShape(node);
       RDom r(0, static_cast<int>(s.w), 0, static_cast<int>(s.h), name + "_r");
@@ -128,8 +138,6 @@ private:
       l.elementwise = true;
       break;
     }
-    case OpKind::Lrn:
-      return lowerLrn(node);
     case OpKind::Concat: {
       // One update per input, each writing its channel range.
       f(c, x, y, n) = undef<float>();
@@ -168,6 +176,8 @@ private:
       f(c, x, y, n) = in(node)(c / hw, c % w, (c / w) % static_cast<int>(s.h), n);
       break;
     }
+    default: // lowered by their own functions
+      break;
     }
     l.value = f;
     return l;
