@@ -70,6 +70,11 @@ Halide::Pipeline buildPipeline(const Graph &g, LoweredNet &net, const Halide::Ta
   return Halide::Pipeline(net.output);
 }
 
+LowerOptions lowerOptions(const Halide::Target &t) {
+  CpuParams p = defaultCpuParams(t);
+  return {p.vec * p.fcVectors};
+}
+
 std::vector<Halide::Argument> arguments(const LoweredNet &net) {
   std::vector<Halide::Argument> args = {net.input};
   for (const auto &w : net.weights)
@@ -177,7 +182,7 @@ struct TempDir {
 
 std::string loweredStatement(const Graph &g, const std::string &target) {
   Halide::Target t = parseTarget(target);
-  LoweredNet net = lower(g);
+  LoweredNet net = lower(g, lowerOptions(t));
   Halide::Pipeline p = buildPipeline(g, net, t);
   TempDir tmp;
   std::string path = tmp.path + "/net.stmt";
@@ -193,7 +198,7 @@ void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOption
   std::string linker = findLinker(opts);
   std::string runtime = findRuntime(opts);
   TempDir tmp;
-  LoweredNet net = lower(g);
+  LoweredNet net = lower(g, lowerOptions(t));
   Halide::Pipeline p = buildPipeline(g, net, t);
   p.compile_to_object(tmp.path + "/pipeline.o", arguments(net), "cnnc_pipeline", t);
   writeText(tmp.path + "/cnnc_meta.txt", describe(g, net));

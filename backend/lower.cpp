@@ -13,7 +13,7 @@ Var c("c"), x("x"), y("y"), n("n");
 
 class Lowerer {
 public:
-  explicit Lowerer(const Graph &g) : g_(g) {}
+  Lowerer(const Graph &g, const LowerOptions &opts) : g_(g), opts_(opts) {}
 
   LoweredNet run() {
     net_.nodes.resize(g_.size());
@@ -235,15 +235,19 @@ private:
     return l;
   }
 
-  // fc: out(o) = bias(o) + sum over (c, x, y) of W(o, c, x, y) * in(c, x, y);
-  // the loader reorders W from the C, H, W flattening of the reference.
+  // fc: out(o) = bias(o) + sum over (c, x, y) of W(o, c, x, y) * in(c, x, y).
+  // The loader reorders W from the C, H, W flattening of the reference into
+  // blocks of `fcBlock` outputs, (o % B, c, x, y, o / B), so that one block of
+  // outputs streams through contiguous memory.
   Lowered lowerFc(const Node &node) {
     Lowered l;
     const Attrs &a = node.attrs;
     const Shape &s = inShape(node);
     const std::string name = "n" + std::to_string(node.id);
-    ImageParam w =
-        weight(Pack::Fc, {{node.weights[0].name, node.weights[0].shape}}, {a.out, s.c, s.w, s.h});
+    int block = opts_.fcBlock;
+    int64_t blocks = (a.out + block - 1) / block;
+    ImageParam w = weight(Pack::Fc, {{node.weights[0].name, node.weights[0].shape}},
+                          {block, s.c, s.w, s.h, blocks});
     ImageParam b;
     if (a.bias)
       b = weight(Pack::Copy, {{node.weights[1].name, node.weights[1].shape}}, {a.out});
@@ -251,7 +255,7 @@ private:
            name + "_r");
     Func core(name + "_fc");
     core(c, n) = a.bias ? b(c) : Expr(0.0f);
-    core(c, n) += w(c, r.x, r.y, r.z) * in(node)(r.x, r.y, r.z, n);
+    core(c, n) += w(c % block, r.x, r.y, r.z, c / block) * in(node)(r.x, r.y, r.z, n);
     Func f(name);
     f(c, x, y, n) = core(c, n);
     l.core = core;
@@ -317,11 +321,12 @@ private:
   }
 
   const Graph &g_;
+  LowerOptions opts_;
   LoweredNet net_;
 };
 
 } // namespace
 
-LoweredNet lower(const Graph &g) { return Lowerer(g).run(); }
+LoweredNet lower(const Graph &g, const LowerOptions &opts) { return Lowerer(g, opts).run(); }
 
 } // namespace cnnc

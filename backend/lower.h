@@ -17,7 +17,7 @@ namespace cnnc {
 enum class Pack {
   Copy,    // as stored
   Conv,    // [O, I, kh, kw] -> (o, kx, ky, i), o innermost
-  Fc,      // [O, C*H*W] -> (o, c, x, y), o innermost
+  Fc,      // [O, C*H*W] -> (o % B, c, x, y, o / B), zero-padded to whole blocks
   BnScale, // weight / sqrt(running_var + eps)
   BnShift, // bias - running_mean * scale
 };
@@ -30,7 +30,7 @@ struct WeightArg {
     std::vector<int64_t> shape; // as in the safetensors file
   };
   std::vector<Source> sources;
-  std::vector<int64_t> dims; // the pipeline argument's extents, innermost first
+  std::vector<int64_t> dims; // the pipeline argument's extents, innermost first (at most 5)
   Halide::ImageParam param;
 };
 
@@ -56,6 +56,11 @@ struct LoweredNet {
   std::vector<std::vector<int>> consumers; // by node id
 };
 
-LoweredNet lower(const Graph &g);
+// Layout choices the algorithm must know, made by the schedule's parameters.
+struct LowerOptions {
+  int fcBlock = 64; // fc outputs per contiguous weight block
+};
+
+LoweredNet lower(const Graph &g, const LowerOptions &opts);
 
 } // namespace cnnc

@@ -111,6 +111,34 @@ void scheduleConv(const Node &node, Lowered &l, const CpuParams &p, const Vars &
   }
 }
 
+// fc, a matrix-vector product at batch 1 and a matrix-matrix product above:
+// each task streams one block of fcBlock outputs' weights once, and with 4 or
+// more images keeps 4 images' accumulators in registers, so that a weight
+// vector loaded once serves 4 images.
+void scheduleFc(const Node &node, Lowered &l, Expr batch, const CpuParams &p, const Vars &v) {
+  int block = p.vec * p.fcVectors;
+  int vec = fit(p.vec, node.shape.c);
+  l.core.compute_root().vectorize(v.c, vec).parallel(v.n);
+  const RDom &r = l.reduce;
+  Var cu("cu"), cv("cv"), no("no"), ni("ni");
+  Stage up = l.core.update();
+  up.specialize(batch >= 4)
+      .split(v.c, v.co, v.ci, block, TailStrategy::GuardWithIf)
+      .split(v.ci, cu, cv, p.vec)
+      .split(v.n, no, ni, 4, TailStrategy::GuardWithIf)
+      .reorder(cv, cu, ni, r.x, r.y, r.z, v.co, no)
+      .vectorize(cv)
+      .unroll(cu)
+      .unroll(ni)
+      .parallel(v.co);
+  up.split(v.c, v.co, v.ci, block, TailStrategy::GuardWithIf)
+      .split(v.ci, cu, cv, p.vec)
+      .reorder(cv, cu, r.x, r.y, r.z, v.co, v.n)
+      .vectorize(cv)
+      .unroll(cu)
+      .parallel(v.co);
+}
+
 } // namespace
 
 void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
@@ -130,21 +158,9 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
     case OpKind::Conv:
       scheduleConv(node, l, p, v);
       break;
-    case OpKind::Fc: {
-      int vec = fit(p.vec, s.c);
-      l.core.compute_root().vectorize(v.c, vec).parallel(v.n);
-      int vectors =
-          static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(p.fcVectors, s.c / vec)));
-      const RDom &r = l.reduce;
-      l.core.update()
-          .split(v.c, v.co, v.ci, vec * vectors, TailStrategy::GuardWithIf)
-          .reorder(v.ci, r.x, r.y, r.z, v.co, v.n)
-          .vectorize(v.ci, vec)
-          .unroll(v.ci)
-          .parallel(v.co)
-          .parallel(v.n);
+    case OpKind::Fc:
+      scheduleFc(node, l, net.input.dim(3).extent(), p, v);
       break;
-    }
     case OpKind::MaxPool:
     case OpKind::AvgPool:
     case OpKind::Lrn:

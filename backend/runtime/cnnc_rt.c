@@ -46,6 +46,7 @@ API const char *cnnc_last_error(void) { return last_error; }
 /* ---- the network's description ------------------------------------------ */
 
 enum { PACK_COPY, PACK_CONV, PACK_FC, PACK_BN_SCALE, PACK_BN_SHIFT };
+#define MAX_RANK 5
 
 typedef struct {
   char name[256];
@@ -59,7 +60,7 @@ typedef struct {
   int nsources;
   source_t sources[4];
   int rank;
-  int64_t dims[4]; /* the pipeline argument's extents, innermost first */
+  int64_t dims[MAX_RANK]; /* the pipeline argument's extents, innermost first */
 } arg_t;
 
 static struct {
@@ -124,7 +125,7 @@ static void parse_meta(void) {
       if (read_dims(&p, a->sources[s].shape, ST_MAX_RANK, &a->sources[s].rank))
         break;
     }
-    if (s < a->nsources || read_dims(&p, a->dims, 4, &a->rank))
+    if (s < a->nsources || read_dims(&p, a->dims, MAX_RANK, &a->rank))
       break;
   }
   meta.ok = meta.args && i == meta.nargs;
@@ -157,7 +158,7 @@ API int64_t cnnc_num_params(void) { return meta_ready() ? meta.params : 0; }
 struct cnnc_model {
   int nargs;
   float **data;             /* one packed array per pipeline argument */
-  halide_dimension_t *dims; /* 4 per argument */
+  halide_dimension_t *dims; /* MAX_RANK per argument */
 };
 
 static void shape_str(char *buf, size_t len, const int64_t *shape, int rank) {
@@ -217,14 +218,15 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
                 st_get(f, src[0], ((o * I + i) * KH + ky) * KW + kx);
     break;
   }
-  case PACK_FC: { /* [O, C*H*W] -> (o, c, x, y) */
-    int64_t O = a->dims[0], C = a->dims[1], W = a->dims[2], H = a->dims[3];
-    for (int64_t o = 0; o < O; ++o)
+  case PACK_FC: { /* [O, C*H*W] -> (o % B, c, x, y, o / B), zeros past O */
+    int64_t B = a->dims[0], C = a->dims[1], W = a->dims[2], H = a->dims[3];
+    int64_t O = a->sources[0].shape[0], N = C * H * W;
+    for (int64_t o = 0; o < B * a->dims[4]; ++o)
       for (int64_t c = 0; c < C; ++c)
         for (int64_t y = 0; y < H; ++y)
           for (int64_t x = 0; x < W; ++x)
-            out[((y * W + x) * C + c) * O + o] =
-                st_get(f, src[0], o * C * H * W + (c * H + y) * W + x);
+            out[(((o / B * H + y) * W + x) * C + c) * B + o % B] =
+                o < O ? st_get(f, src[0], o * N + (c * H + y) * W + x) : 0.0f;
     break;
   }
   case PACK_BN_SCALE:
@@ -267,7 +269,7 @@ API cnnc_model *cnnc_load(const char *path) {
   if (m) {
     m->nargs = meta.nargs;
     m->data = calloc((size_t)meta.nargs + 1, sizeof(float *));
-    m->dims = calloc((size_t)meta.nargs * 4 + 1, sizeof(halide_dimension_t));
+    m->dims = calloc((size_t)meta.nargs * MAX_RANK + 1, sizeof(halide_dimension_t));
   }
   if (!m || !m->data || !m->dims) {
     set_error("cnnc_load: out of memory");
@@ -295,7 +297,7 @@ API cnnc_model *cnnc_load(const char *path) {
     pack(&f, src, a, m->data[i]);
     int32_t stride = 1;
     for (int d = 0; d < a->rank; ++d) {
-      halide_dimension_t *dim = &m->dims[i * 4 + d];
+      halide_dimension_t *dim = &m->dims[i * MAX_RANK + d];
       dim->min = 0;
       dim->extent = (int32_t)a->dims[d];
       dim->stride = stride;
@@ -365,7 +367,7 @@ API int cnnc_run(cnnc_model *m, const float *input, int64_t batch, float *output
   }
   args[0] = &in_buf;
   for (int i = 0; i < m->nargs; ++i) {
-    make_buffer(&w[i], &m->dims[i * 4], m->data[i], meta.args[i].rank);
+    make_buffer(&w[i], &m->dims[i * MAX_RANK], m->data[i], meta.args[i].rank);
     args[i + 1] = &w[i];
   }
   args[m->nargs + 1] = &out_buf;
