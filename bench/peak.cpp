@@ -1,0 +1,142 @@
+// The machine's peak: fp32 FMA throughput on 1 and all threads (AVX-512 when
+// the CPU has it, else AVX2), and memory bandwidth (a streaming read and a
+// copy of 1 GiB). `cnnc bench` reads these to print "% of peak".
+//   peak [--json]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <immintrin.h>
+#include <thread>
+#include <vector>
+
+namespace {
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// 12 independent FMA chains hide the FMA latency; each iteration is 12 FMAs of
+// 16 lanes, 2 flops each.
+__attribute__((target("avx512f"))) double fmaLoop512(long iters) {
+  __m512 acc[12];
+  for (int i = 0; i < 12; ++i)
+    acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+  for (long it = 0; it < iters; ++it)
+    for (int i = 0; i < 12; ++i)
+      acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+  float sink = 0;
+  for (int i = 0; i < 12; ++i)
+    sink += _mm512_reduce_add_ps(acc[i]);
+  return static_cast<double>(sink) * 1e-30 + static_cast<double>(iters) * 12 * 16 * 2;
+}
+
+__attribute__((target("avx2,fma"))) double fmaLoop256(long iters) {
+  __m256 acc[12];
+  for (int i = 0; i < 12; ++i)
+    acc[i] = _mm256_set1_ps(static_cast<float>(i));
+  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+  for (long it = 0; it < iters; ++it)
+    for (int i = 0; i < 12; ++i)
+      acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+  float buf[8], sink = 0;
+  for (int i = 0; i < 12; ++i) {
+    _mm256_storeu_ps(buf, acc[i]);
+    sink += buf[0];
+  }
+  return static_cast<double>(sink) * 1e-30 + static_cast<double>(iters) * 12 * 8 * 2;
+}
+
+// GFLOP/s of `threads` threads, best of 5 runs of ~0.2 s.
+double flops(int threads, bool avx512) {
+  const long iters = 20'000'000;
+  double best = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    std::vector<std::thread> pool;
+    std::vector<double> work(static_cast<size_t>(threads));
+    double t0 = now();
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        work[static_cast<size_t>(t)] = avx512 ? fmaLoop512(iters) : fmaLoop256(iters);
+      });
+    for (auto &th : pool)
+      th.join();
+    double total = 0;
+    for (double w : work)
+      total += w;
+    best = std::max(best, total / (now() - t0) / 1e9);
+  }
+  return best;
+}
+
+// Sums with 4 vector accumulators, so that the loads, not the adds, limit it.
+__attribute__((target("avx2"))) float sumRange(const float *p, size_t n) {
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                   _mm256_setzero_ps()};
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    for (int k = 0; k < 4; ++k)
+      acc[k] = _mm256_add_ps(acc[k], _mm256_loadu_ps(p + i + 8 * k));
+  float buf[8], s = 0;
+  for (int k = 0; k < 4; ++k) {
+    _mm256_storeu_ps(buf, acc[k]);
+    for (float v : buf)
+      s += v;
+  }
+  for (; i < n; ++i)
+    s += p[i];
+  return s;
+}
+
+// GB/s reading (sum) and copying 1 GiB, all threads.
+void bandwidth(int threads, double &read, double &copy) {
+  const size_t n = (size_t(1) << 30) / sizeof(float);
+  std::vector<float> a(n, 1.0f), b(n, 0.0f);
+  read = copy = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    std::vector<std::thread> pool;
+    std::vector<float> sums(static_cast<size_t>(threads));
+    double t0 = now();
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        size_t lo = n * static_cast<size_t>(t) / static_cast<size_t>(threads),
+               hi = n * static_cast<size_t>(t + 1) / static_cast<size_t>(threads);
+        sums[static_cast<size_t>(t)] = sumRange(&a[lo], hi - lo);
+      });
+    for (auto &th : pool)
+      th.join();
+    read = std::max(read, static_cast<double>(n * sizeof(float)) / (now() - t0) / 1e9);
+    pool.clear();
+    t0 = now();
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        size_t lo = n * static_cast<size_t>(t) / static_cast<size_t>(threads),
+               hi = n * static_cast<size_t>(t + 1) / static_cast<size_t>(threads);
+        std::memcpy(&b[lo], &a[lo], (hi - lo) * sizeof(float));
+      });
+    for (auto &th : pool)
+      th.join();
+    // A copy moves each byte twice (read and write).
+    copy = std::max(copy, 2.0 * static_cast<double>(n * sizeof(float)) / (now() - t0) / 1e9);
+  }
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  bool json = argc > 1 && !std::strcmp(argv[1], "--json");
+  bool avx512 = __builtin_cpu_supports("avx512f");
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  double one = flops(1, avx512), all = flops(threads, avx512), read, copy;
+  bandwidth(threads, read, copy);
+  if (json)
+    std::printf("{\"isa\": \"%s\", \"threads\": %d, \"gflops_1\": %.1f, \"gflops_all\": %.1f, "
+                "\"read_gbs\": %.1f, \"copy_gbs\": %.1f}\n",
+                avx512 ? "avx512" : "avx2", threads, one, all, read, copy);
+  else
+    std::printf("fp32 FMA peak (%s): %.1f GFLOP/s on 1 thread, %.1f on %d threads\n"
+                "memory: read %.1f GB/s, copy %.1f GB/s (%d threads)\n",
+                avx512 ? "AVX-512" : "AVX2", one, all, threads, threads, read, copy, threads);
+  return 0;
+}
