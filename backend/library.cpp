@@ -3,7 +3,7 @@
 // _binary_cnnc_meta_txt_start:
 //
 //   cnnc-meta 1 network NAME input C H W output C H W params N args K
-//   arg PACK EPS NSOURCES (NAME RANK DIMS...)... RANK DIMS...   (K times)
+//   arg PACK EPS GROUPS NSOURCES (NAME RANK DIMS...)... RANK DIMS...   (K times)
 //
 // one `arg` per pipeline argument after the input, in order: how to pack it
 // (backend/lower.h, Pack), the safetensors tensors it comes from with their
@@ -37,7 +37,8 @@ std::string describe(const Graph &g, const LoweredNet &net) {
     << " output " << out.c << ' ' << out.h << ' ' << out.w << " params " << params << " args "
     << net.weights.size() << '\n';
   for (const auto &w : net.weights) {
-    s << "arg " << static_cast<int>(w.pack) << ' ' << w.eps << ' ' << w.sources.size();
+    s << "arg " << static_cast<int>(w.pack) << ' ' << w.eps << ' ' << w.groups << ' '
+      << w.sources.size();
     for (const auto &src : w.sources) {
       s << ' ' << src.name << ' ' << src.shape.size();
       for (int64_t d : src.shape)
@@ -72,7 +73,7 @@ Halide::Pipeline buildPipeline(const Graph &g, LoweredNet &net, const Halide::Ta
 
 LowerOptions lowerOptions(const Halide::Target &t) {
   CpuParams p = defaultCpuParams(t);
-  return {p.vec * p.fcVectors};
+  return {p.vec * p.fcVectors, p.vec, p.convVectors};
 }
 
 std::vector<Halide::Argument> arguments(const LoweredNet &net) {

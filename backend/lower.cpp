@@ -7,6 +7,21 @@ namespace cnnc {
 
 using namespace Halide;
 
+int convBlock(int64_t channels, const LowerOptions &o) {
+  // The most vectors (up to convVectors) for the least padding.
+  int best = o.vec;
+  int64_t bestPadded = INT64_MAX;
+  for (int v = 1; v <= o.convVectors; ++v) {
+    int64_t b = int64_t(o.vec) * v;
+    int64_t padded = (channels + b - 1) / b * b;
+    if (padded <= bestPadded) {
+      bestPadded = padded;
+      best = static_cast<int>(b);
+    }
+  }
+  return best;
+}
+
 namespace {
 
 Var c("c"), x("x"), y("y"), n("n");
@@ -38,16 +53,24 @@ private:
   }
 
   ImageParam weight(Pack pack, std::vector<WeightArg::Source> sources, std::vector<int64_t> dims,
-                    double eps = 0) {
+                    double eps = 0, int64_t groups = 1) {
     WeightArg w;
     w.pack = pack;
     w.eps = eps;
+    w.groups = groups;
     w.sources = std::move(sources);
     w.dims = std::move(dims);
     w.param = ImageParam(Float(32), static_cast<int>(w.dims.size()),
                          "w" + std::to_string(net_.weights.size()));
-    for (size_t d = 0; d < w.dims.size(); ++d)
-      w.param.dim(static_cast<int>(d)).set_bounds(0, static_cast<int>(w.dims[d]));
+    // The loader packs every argument densely: constant strides let the
+    // compiler fold addresses.
+    int64_t stride = 1;
+    for (size_t d = 0; d < w.dims.size(); ++d) {
+      w.param.dim(static_cast<int>(d))
+          .set_bounds(0, static_cast<int>(w.dims[d]))
+          .set_stride(static_cast<int>(stride));
+      stride *= w.dims[d];
+    }
     net_.weights.push_back(w);
     return w.param;
   }
@@ -184,8 +207,11 @@ private:
   }
 
   // conv: out(o, x, y) = bias(o) + sum over (i, kx, ky) of
-  //   W(o, kx, ky, i) * in(g*I + i, x*s + kx*d - left, y*s + ky*d - top)
+  //   W(o, i, kx, ky) * in(g*I + i, x*s + kx*d - left, y*s + ky*d - top)
   // A grouped conv is one reduction per group, joined along channels.
+  // The loader packs W in blocks of B output channels of one group,
+  // (o % B, i, kx, ky, block), zero-padded to whole blocks: the reduction,
+  // input channels innermost, then streams through contiguous weights.
   Lowered lowerConv(const Node &node) {
     Lowered l;
     const Attrs &a = node.attrs;
@@ -194,8 +220,11 @@ private:
     int groups = static_cast<int>(a.groups);
     int ci = static_cast<int>(s.c / a.groups), co = static_cast<int>(a.out / a.groups);
     int kh = static_cast<int>(a.kernel[0]), kw = static_cast<int>(a.kernel[1]);
-    ImageParam w =
-        weight(Pack::Conv, {{node.weights[0].name, node.weights[0].shape}}, {a.out, kw, kh, ci});
+    int block = convBlock(co, opts_);
+    int blocks = (co + block - 1) / block; // per group
+    l.block = block;
+    ImageParam w = weight(Pack::Conv, {{node.weights[0].name, node.weights[0].shape}},
+                          {block, ci, kw, kh, int64_t(blocks) * groups}, 0, groups);
     ImageParam b;
     if (a.bias)
       b = weight(Pack::Copy, {{node.weights[1].name, node.weights[1].shape}}, {a.out});
@@ -212,8 +241,11 @@ private:
     for (int g = 0; g < groups; ++g) {
       std::string suffix = groups == 1 ? "" : "_g" + std::to_string(g);
       Func part(name + "_conv" + suffix), tile(name + "_tile" + suffix);
-      part(c, x, y, n) = a.bias ? b(c + g * co) : Expr(0.0f);
-      part(c, x, y, n) += w(c + g * co, r.y, r.z, r.x) * src(r.x + g * ci, ix, iy, n);
+      // Channels past the group's end (padding to a whole block) read the
+      // last bias and zero weights; nothing reads their results.
+      part(c, x, y, n) = a.bias ? b(min(c + g * co, int(a.out) - 1)) : Expr(0.0f);
+      part(c, x, y, n) +=
+          w(c % block, r.x, r.y, r.z, c / block + g * blocks) * src(r.x + g * ci, ix, iy, n);
       tile(c, x, y, n) = part(c, x, y, n);
       l.parts.push_back(part);
       l.tiles.push_back(tile);

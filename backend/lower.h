@@ -16,7 +16,7 @@ namespace cnnc {
 // argument (backend/runtime/cnnc_rt.c does the work, once, at load).
 enum class Pack {
   Copy,    // as stored
-  Conv,    // [O, I, kh, kw] -> (o, kx, ky, i), o innermost
+  Conv,    // [O, I, kh, kw] -> (o % B, i, kx, ky, block), per group, zero-padded
   Fc,      // [O, C*H*W] -> (o % B, c, x, y, o / B), zero-padded to whole blocks
   BnScale, // weight / sqrt(running_var + eps)
   BnShift, // bias - running_mean * scale
@@ -24,7 +24,8 @@ enum class Pack {
 
 struct WeightArg {
   Pack pack = Pack::Copy;
-  double eps = 0;
+  double eps = 0;     // batchnorm
+  int64_t groups = 1; // conv
   struct Source {
     std::string name;
     std::vector<int64_t> shape; // as in the safetensors file
@@ -41,6 +42,7 @@ struct Lowered {
   Halide::Func core;                 // conv/fc: the reduction; else undefined
   std::vector<Halide::Func> parts;   // conv: one reduction per group
   std::vector<Halide::Func> tiles;   // conv: the output of each group, tiled
+  int block = 0;                     // conv: output channels per weight block
   Halide::Func padded;               // conv/pool: the padded input, if it needs one
   std::vector<Halide::Func> helpers; // other Funcs a schedule must place
   Halide::RDom reduce;               // the reduction domain of core (and parts)
@@ -58,8 +60,14 @@ struct LoweredNet {
 
 // Layout choices the algorithm must know, made by the schedule's parameters.
 struct LowerOptions {
-  int fcBlock = 64; // fc outputs per contiguous weight block
+  int fcBlock = 64;    // fc outputs per contiguous weight block
+  int vec = 16;        // floats per vector
+  int convVectors = 4; // most output-channel vectors in a conv's register tile
 };
+
+// Output channels per conv weight block (and register tile): vec times the
+// number of vectors, up to convVectors, that pads `channels` least.
+int convBlock(int64_t channels, const LowerOptions &o);
 
 LoweredNet lower(const Graph &g, const LowerOptions &opts);
 

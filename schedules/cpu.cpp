@@ -54,41 +54,28 @@ struct Vars {
   Var co{"co"}, ci{"ci"}, xo{"xo"}, xi{"xi"};
 };
 
-// The register-tiled convolution of apps/conv_layer: a tile of
-// `vectors` x `vec` output channels by `pixels` output columns is held in
-// registers while the reduction over (input channel, kx, ky) runs; `st`
-// loops over the tiles, and `core` is computed inside each.
-void convTile(Stage st, VarOrRVar ch, Func core, RDom r, const LoopLevel &at, int64_t channels,
-              int64_t width, const CpuParams &p, const Vars &v) {
-  int vec = fit(p.vec, channels);
-  int vectors =
-      static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(p.convVectors, channels / vec)));
+// The register-tiled convolution of apps/conv_layer: a tile of `block`
+// output channels (a whole weight block, some vectors) by `convPixels`
+// output columns is held in registers while the reduction over input
+// channels, kx and ky runs, reading the block's weights contiguously. The
+// output is tiled over whole blocks (RoundUp: the buffer is padded to them).
+void convTile(Func tile, Func core, RDom r, int block, int64_t width, const CpuParams &p,
+              const Vars &v) {
   int pixels = static_cast<int>(std::min<int64_t>(p.convPixels, width));
-  RVar rco("rco"), rci("rci");
-  if (ch.is_rvar) {
-    st.split(ch.rvar, rco, rci, vec * vectors)
-        .split(v.x, v.xo, v.xi, pixels)
-        .reorder(rci, v.xi, v.xo, rco, v.y, v.n)
-        .vectorize(rci, vec)
-        .unroll(rci)
-        .unroll(v.xi)
-        .parallel(v.y)
-        .parallel(v.n);
-  } else {
-    st.split(ch.var, v.co, v.ci, vec * vectors)
-        .split(v.x, v.xo, v.xi, pixels)
-        .reorder(v.ci, v.xi, v.xo, v.co, v.y, v.n)
-        .vectorize(v.ci, vec)
-        .unroll(v.ci)
-        .unroll(v.xi)
-        .parallel(v.y)
-        .parallel(v.n);
-  }
-  core.compute_at(at).vectorize(v.c, vec).unroll(v.c).unroll(v.x);
+  tile.compute_root()
+      .split(v.c, v.co, v.ci, block, TailStrategy::RoundUp)
+      .split(v.x, v.xo, v.xi, pixels)
+      .reorder(v.ci, v.xi, v.xo, v.co, v.y, v.n)
+      .vectorize(v.ci, p.vec)
+      .unroll(v.ci)
+      .unroll(v.xi)
+      .parallel(v.y)
+      .parallel(v.n);
+  core.compute_at(tile, v.xo).vectorize(v.c, p.vec).unroll(v.c).unroll(v.x);
   // r.x: input channel, r.y: kx, r.z: ky.
   core.update()
       .reorder(v.c, v.x, v.y, r.x, r.y, r.z, v.n)
-      .vectorize(v.c, vec)
+      .vectorize(v.c, p.vec)
       .unroll(v.c)
       .unroll(v.x)
       .unroll(v.y);
@@ -99,11 +86,8 @@ void scheduleConv(const Node &node, Lowered &l, const CpuParams &p, const Vars &
   if (l.padded.defined())
     l.padded.compute_root().parallel(v.y).parallel(v.n);
   int64_t perGroup = s.c / node.attrs.groups;
-  for (size_t g = 0; g < l.parts.size(); ++g) {
-    l.tiles[g].compute_root();
-    convTile(l.tiles[g], v.c, l.parts[g], l.reduce, LoopLevel(l.tiles[g], v.xo), perGroup, s.w, p,
-             v);
-  }
+  for (size_t g = 0; g < l.parts.size(); ++g)
+    convTile(l.tiles[g], l.parts[g], l.reduce, l.block, s.w, p, v);
   if (l.parts.size() > 1) { // groups joined along channels
     l.value.compute_root();
     for (size_t g = 0; g < l.parts.size(); ++g)

@@ -57,6 +57,7 @@ typedef struct {
 typedef struct {
   int pack;
   double eps;
+  int groups;
   int nsources;
   source_t sources[4];
   int rank;
@@ -113,8 +114,9 @@ static void parse_meta(void) {
   meta.args = calloc((size_t)meta.nargs + 1, sizeof(arg_t));
   for (i = 0; meta.args && i < meta.nargs; ++i) {
     arg_t *a = &meta.args[i];
-    if (sscanf(p, " arg %d %lf %d%n", &a->pack, &a->eps, &a->nsources, &consumed) != 3 ||
-        a->nsources < 1 || a->nsources > 4)
+    if (sscanf(p, " arg %d %lf %d %d%n", &a->pack, &a->eps, &a->groups, &a->nsources, &consumed) !=
+            4 ||
+        a->nsources < 1 || a->nsources > 4 || a->groups < 1)
       break;
     p += consumed;
     int s;
@@ -208,14 +210,19 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
     for (int64_t i = 0; i < total; ++i)
       out[i] = st_get(f, src[0], i);
     break;
-  case PACK_CONV: { /* [O, I, kh, kw] -> (o, kx, ky, i) */
-    int64_t O = a->dims[0], KW = a->dims[1], KH = a->dims[2], I = a->dims[3];
-    for (int64_t o = 0; o < O; ++o)
-      for (int64_t i = 0; i < I; ++i)
-        for (int64_t ky = 0; ky < KH; ++ky)
-          for (int64_t kx = 0; kx < KW; ++kx)
-            out[((i * KH + ky) * KW + kx) * O + o] =
-                st_get(f, src[0], ((o * I + i) * KH + ky) * KW + kx);
+  case PACK_CONV: { /* [O, I, kh, kw] -> (o % B, i, kx, ky, block); blocks of B
+                       output channels within a group, zeros past its end */
+    int64_t B = a->dims[0], I = a->dims[1], KW = a->dims[2], KH = a->dims[3];
+    int64_t G = a->groups, per = a->sources[0].shape[0] / G, blocks = a->dims[4] / G;
+    for (int64_t b = 0; b < G * blocks; ++b)
+      for (int64_t ky = 0; ky < KH; ++ky)
+        for (int64_t kx = 0; kx < KW; ++kx)
+          for (int64_t i = 0; i < I; ++i)
+            for (int64_t t = 0; t < B; ++t) {
+              int64_t inGroup = b % blocks * B + t, o = b / blocks * per + inGroup;
+              out[(((b * KH + ky) * KW + kx) * I + i) * B + t] =
+                  inGroup < per ? st_get(f, src[0], ((o * I + i) * KH + ky) * KW + kx) : 0.0f;
+            }
     break;
   }
   case PACK_FC: { /* [O, C*H*W] -> (o % B, c, x, y, o / B), zeros past O */
