@@ -97,30 +97,33 @@ void scheduleConv(const Node &node, Lowered &l, const CpuParams &p, const Vars &
 
 // fc, a matrix-vector product at batch 1 and a matrix-matrix product above:
 // each task streams one block of fcBlock outputs' weights once, and with 4 or
-// more images keeps 4 images' accumulators in registers, so that a weight
-// vector loaded once serves 4 images.
+// 8 images keeps their accumulators in registers (8 x 2 vectors on AVX-512),
+// so that one weight vector loaded serves every image of the batch block.
 void scheduleFc(const Node &node, Lowered &l, Expr batch, const CpuParams &p, const Vars &v) {
   int block = p.vec * p.fcVectors;
   int vec = fit(p.vec, node.shape.c);
-  l.core.compute_root().vectorize(v.c, vec).parallel(v.n);
+  Var no("no"), ni("ni");
+  Func out = l.value; // (c, x, y, n), x and y of extent 1
+  out.compute_root();
+  for (int images : {8, 4})
+    out.specialize(batch >= images / 2 + 1) // 5+ images: 8 at a time; 3 or 4: 4
+        .split(v.c, v.co, v.ci, block, TailStrategy::GuardWithIf)
+        .split(v.n, no, ni, images, TailStrategy::GuardWithIf)
+        .reorder(v.ci, ni, v.x, v.y, v.co, no)
+        .vectorize(v.ci, vec)
+        .parallel(v.co);
+  out.split(v.c, v.co, v.ci, block, TailStrategy::GuardWithIf)
+      .reorder(v.ci, v.x, v.y, v.co, v.n)
+      .vectorize(v.ci, vec)
+      .parallel(v.co);
+  // The accumulators of one block of outputs and images, in registers.
   const RDom &r = l.reduce;
-  Var cu("cu"), cv("cv"), no("no"), ni("ni");
-  Stage up = l.core.update();
-  up.specialize(batch >= 4)
-      .split(v.c, v.co, v.ci, block, TailStrategy::GuardWithIf)
-      .split(v.ci, cu, cv, p.vec)
-      .split(v.n, no, ni, 4, TailStrategy::GuardWithIf)
-      .reorder(cv, cu, ni, r.x, r.y, r.z, v.co, no)
-      .vectorize(cv)
-      .unroll(cu)
-      .unroll(ni)
-      .parallel(v.co);
-  up.split(v.c, v.co, v.ci, block, TailStrategy::GuardWithIf)
-      .split(v.ci, cu, cv, p.vec)
-      .reorder(cv, cu, r.x, r.y, r.z, v.co, v.n)
-      .vectorize(cv)
-      .unroll(cu)
-      .parallel(v.co);
+  l.core.compute_at(out, v.co).vectorize(v.c, vec).unroll(v.c).unroll(v.n);
+  l.core.update()
+      .reorder(v.c, v.n, r.x, r.y, r.z)
+      .vectorize(v.c, vec)
+      .unroll(v.c)
+      .unroll(v.n);
 }
 
 } // namespace
