@@ -185,7 +185,7 @@ private:
       const Shape &s = inShape(node);
       RDom r(0, static_cast<int>(s.c), name + "_r");
       Func mx(name + "_max"), e(name + "_exp"), sum(name + "_sum");
-      mx(x, y, n) = maximum(in(node)(r, x, y, n));
+      mx(x, y, n) = maximum(in(node)(r, x, y, n), name + "_max");
       e(c, x, y, n) = exp(in(node)(c, x, y, n) - mx(x, y, n));
       sum(x, y, n) += e(r, x, y, n);
       f(c, x, y, n) = e(c, x, y, n) / sum(x, y, n);
@@ -314,7 +314,7 @@ private:
     if (src.name() != in(node).name())
       l.padded = src;
     if (node.op == OpKind::MaxPool) {
-      f(c, x, y, n) = maximum(src(c, ix, iy, n));
+      f(c, x, y, n) = maximum(src(c, ix, iy, n), name + "_max");
     } else {
       Expr y0 = y * sh - top, x0 = x * sw - left;
       Expr y1 = min(y0 + kh, static_cast<int>(s.h + a.pad.bottom));

@@ -1,7 +1,6 @@
-// The machine's peak: fp32 FMA throughput on 1 and all threads (AVX-512 when
-// the CPU has it, else AVX2), and memory bandwidth (a streaming read and a
-// copy of 1 GiB). `cnnc bench` reads these to print "% of peak".
-//   peak [--json]
+// The machine's peak: fp32 FMA throughput and memory bandwidth.
+#include "bench/peak.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -9,6 +8,8 @@
 #include <immintrin.h>
 #include <thread>
 #include <vector>
+
+namespace cnnc {
 
 namespace {
 
@@ -50,11 +51,14 @@ __attribute__((target("avx2,fma"))) double fmaLoop256(long iters) {
   return static_cast<double>(sink) * 1e-30 + static_cast<double>(iters) * 12 * 8 * 2;
 }
 
-// GFLOP/s of `threads` threads, best of 5 runs of ~0.2 s.
-double flops(int threads, bool avx512) {
+} // namespace
+
+// GFLOP/s of `threads` threads, best of `reps` runs of ~0.2 s.
+double peakFlops(int threads, int reps) {
+  bool avx512 = __builtin_cpu_supports("avx512f");
   const long iters = 20'000'000;
   double best = 0;
-  for (int rep = 0; rep < 5; ++rep) {
+  for (int rep = 0; rep < reps; ++rep) {
     std::vector<std::thread> pool;
     std::vector<double> work(static_cast<size_t>(threads));
     double t0 = now();
@@ -91,8 +95,7 @@ __attribute__((target("avx2"))) float sumRange(const float *p, size_t n) {
   return s;
 }
 
-// GB/s reading (sum) and copying 1 GiB, all threads.
-void bandwidth(int threads, double &read, double &copy) {
+void peakBandwidth(int threads, double &read, double &copy) {
   const size_t n = (size_t(1) << 30) / sizeof(float);
   std::vector<float> a(n, 1.0f), b(n, 0.0f);
   read = copy = 0;
@@ -124,21 +127,4 @@ void bandwidth(int threads, double &read, double &copy) {
   }
 }
 
-} // namespace
-
-int main(int argc, char **argv) {
-  bool json = argc > 1 && !std::strcmp(argv[1], "--json");
-  bool avx512 = __builtin_cpu_supports("avx512f");
-  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  double one = flops(1, avx512), all = flops(threads, avx512), read, copy;
-  bandwidth(threads, read, copy);
-  if (json)
-    std::printf("{\"isa\": \"%s\", \"threads\": %d, \"gflops_1\": %.1f, \"gflops_all\": %.1f, "
-                "\"read_gbs\": %.1f, \"copy_gbs\": %.1f}\n",
-                avx512 ? "avx512" : "avx2", threads, one, all, read, copy);
-  else
-    std::printf("fp32 FMA peak (%s): %.1f GFLOP/s on 1 thread, %.1f on %d threads\n"
-                "memory: read %.1f GB/s, copy %.1f GB/s (%d threads)\n",
-                avx512 ? "AVX-512" : "AVX2", one, all, threads, read, copy, threads);
-  return 0;
-}
+} // namespace cnnc

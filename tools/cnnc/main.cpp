@@ -5,6 +5,7 @@
 #include "frontend/elaborate.h"
 #include "frontend/parser.h"
 #include "ir/report.h"
+#include "tools/cnnc/bench.h"
 #include "tools/cnnc/init_weights.h"
 #include "tools/cnnc/output_file.h"
 #include "tools/cnnc/run_library.h"
@@ -29,6 +30,8 @@ Commands:
   init FILE -o W      write random weights (He-style) as safetensors
   run net.so --weights W
                       run a compiled library once; print the top-5 outputs
+  bench FILE          compile, run many times, report the median, GFLOP/s and
+                      % of the machine's peak (--per-layer: each layer)
   check FILE          parse and validate a network; print diagnostics only
   summary FILE        per-layer table: name, op, output shape, params,
                       multiply-adds, receptive field; totals
@@ -43,8 +46,10 @@ Options:
   --weights W         run: the safetensors weights
   --input X.npy       run: the input batch, float32 [N, C, H, W] (default:
                       random normal)
-  --batch N           run: batch size of the random input (default 1)
-  --json              summary: print one JSON object instead of the table
+  --batch N           run, bench: batch size of the random input (default 1)
+  --per-layer         bench: time each layer too
+  --seconds S         bench: how long to run after warming up (default 3)
+  --json              summary, bench: print one JSON object instead of a table
   --emit ast|ir|halide
                       print a stage of the compiler to standard output
   -Werror             treat warnings as errors
@@ -96,6 +101,20 @@ shape, each image's top-5 entries and the time of the run. -o writes the
 output as float32 .npy.
 )";
 
+const char *kBenchHelp =
+    R"(usage: cnnc bench FILE.cnn [--batch N] [--per-layer] [--json] [--target T]
+                  [--seconds S]
+
+Compiles the network, loads `cnnc init` weights (seed 1), runs a random batch
+3 times to warm up and then repeatedly for S seconds (default 3), and prints
+the median time with the 10th and 90th percentiles, images/s, GFLOP/s
+(2 x multiply-adds per second) and the percentage of the machine's fp32 FMA
+peak, measured on all threads right after. --per-layer compiles with Halide's
+profiler and adds each layer's time, GFLOP/s and % of peak (profiled runs are
+somewhat slower than plain ones). Times are for this machine as it is: run
+benchmarks on a quiet machine and compare only numbers from one run.
+)";
+
 const char *kGraphHelp = R"(usage: cnnc graph FILE -o OUT.dot|OUT.svg [-Werror]
 
 Writes the layer graph in Graphviz DOT. An .svg output runs Graphviz's 'dot'
@@ -112,6 +131,8 @@ struct Options {
   std::string data;
   uint64_t seed = 1;
   int64_t batch = 1;
+  bool perLayer = false;
+  double seconds = 3;
   bool json = false;
   bool werror = false;
   bool help = false;
@@ -143,6 +164,10 @@ Options parseArgs(int argc, char **argv) {
       o.output = value("-o");
     else if (a == "--json")
       o.json = true;
+    else if (a == "--per-layer")
+      o.perLayer = true;
+    else if (a == "--seconds")
+      o.seconds = std::strtod(number(value("--seconds"), "--seconds").c_str(), nullptr);
     else if (a == "-Werror")
       o.werror = true;
     else if (a == "--emit") {
@@ -244,6 +269,15 @@ int run(const Options &o) {
     buildLibrary(*graph, o.output, lib);
     return 0;
   }
+  if (o.command == "bench") {
+    BenchOptions b;
+    b.batch = o.batch;
+    b.target = o.target;
+    b.perLayer = o.perLayer;
+    b.json = o.json;
+    b.seconds = o.seconds;
+    return bench(*graph, b);
+  }
   if (o.command == "init") {
     std::string reason;
     if (!writeFileAtomic(o.output, safetensorsBytes(initWeights(*graph, o.seed)), reason)) {
@@ -284,6 +318,7 @@ int main(int argc, char **argv) {
                      : o.command == "compile" ? kCompileHelp
                      : o.command == "init"    ? kInitHelp
                      : o.command == "run"     ? kRunHelp
+                     : o.command == "bench"   ? kBenchHelp
                                               : nullptr;
   if (!help)
     usageError("unknown command '" + o.command + "'");

@@ -1,0 +1,29 @@
+// The peak probe: fp32 FMA throughput on 1 and all threads (AVX-512 when the
+// CPU has it, else AVX2), and memory bandwidth (a streaming read and a copy of
+// 1 GiB). `cnnc bench` measures the same to print "% of peak".
+//   peak [--json]
+#include "bench/peak.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+using namespace cnnc;
+
+int main(int argc, char **argv) {
+  bool json = argc > 1 && !std::strcmp(argv[1], "--json");
+  bool avx512 = __builtin_cpu_supports("avx512f");
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  double one = peakFlops(1, 5), all = peakFlops(threads, 5), read, copy;
+  peakBandwidth(threads, read, copy);
+  if (json)
+    std::printf("{\"isa\": \"%s\", \"threads\": %d, \"gflops_1\": %.1f, \"gflops_all\": %.1f, "
+                "\"read_gbs\": %.1f, \"copy_gbs\": %.1f}\n",
+                avx512 ? "avx512" : "avx2", threads, one, all, read, copy);
+  else
+    std::printf("fp32 FMA peak (%s): %.1f GFLOP/s on 1 thread, %.1f on %d threads\n"
+                "memory: read %.1f GB/s, copy %.1f GB/s (%d threads)\n",
+                avx512 ? "AVX-512" : "AVX2", one, all, threads, read, copy, threads);
+  return 0;
+}

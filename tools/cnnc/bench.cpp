@@ -1,0 +1,251 @@
+// cnnc bench. Per-layer times come from Halide's profiler: the library is
+// compiled with the `profile` feature, and the report its runtime prints when
+// it is unloaded is read back and mapped from Func names (n<id>_...) to layers.
+#include "tools/cnnc/bench.h"
+
+#include "backend/library.h"
+#include "bench/peak.h"
+#include "ir/report.h"
+#include "tools/cnnc/init_weights.h"
+#include "tools/cnnc/tensor_io.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <dlfcn.h>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <regex>
+#include <sstream>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace cnnc {
+
+namespace {
+
+struct LayerTime {
+  double ms = 0;
+};
+
+// Reads Halide's profiler report: "time per run: T ms", then lines
+// "    NAME: 1.234ms (5.6%) ..."; a Func's time per run is its percentage of T.
+// Func names start with n<node id>; others (waiting, malloc) are skipped.
+std::map<int, double> parseProfile(const std::string &report) {
+  std::map<int, double> perNode;
+  std::smatch m;
+  double perRun = 0;
+  if (std::regex_search(report, m, std::regex(R"(time per run: ([0-9.]+) ms)")))
+    perRun = std::stod(m[1]);
+  std::regex line(R"(^\s+n(\d+)[^:\s]*:\s+[0-9.]+ms\s+\(\s*([0-9.]+)%\))");
+  std::istringstream in(report);
+  std::string l;
+  while (std::getline(in, l))
+    if (std::regex_search(l, m, line))
+      perNode[std::stoi(m[1])] += perRun * std::stod(m[2]) / 100;
+  return perNode;
+}
+
+double percentile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  double pos = q * static_cast<double>(v.size() - 1);
+  size_t i = static_cast<size_t>(pos);
+  double frac = pos - static_cast<double>(i);
+  return i + 1 < v.size() ? v[i] * (1 - frac) + v[i + 1] * frac : v[i];
+}
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cnnc-bench.XXXXXX").string();
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back(0);
+    if (!mkdtemp(buf.data()))
+      throw std::runtime_error("cannot create a temporary directory");
+    path = buf.data();
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+// The child: loads the library, warms up, runs for o.seconds and writes each
+// run's milliseconds to `timesPath` ("error: ..." on failure).
+int runChild(const std::string &dir, const Graph &g, const BenchOptions &o,
+             const std::string &timesPath, const std::string &reportPath) {
+  FILE *times = std::fopen(timesPath.c_str(), "w");
+  if (!times)
+    return 1;
+  if (o.perLayer) {
+    // Halide's runtime prints the report on standard output.
+    FILE *rep = std::fopen(reportPath.c_str(), "w");
+    if (!rep || dup2(fileno(rep), 1) < 0)
+      return 1;
+  }
+  void *h = dlopen((dir + "/net.so").c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    std::fprintf(times, "error: dlopen: %s\n", dlerror());
+    return 1;
+  }
+  auto load = reinterpret_cast<void *(*)(const char *)>(dlsym(h, "cnnc_load"));
+  auto run =
+      reinterpret_cast<int (*)(void *, const float *, int64_t, float *)>(dlsym(h, "cnnc_run"));
+  auto lastError = reinterpret_cast<const char *(*)()>(dlsym(h, "cnnc_last_error"));
+  void *model = load((dir + "/w.safetensors").c_str());
+  if (!model) {
+    std::fprintf(times, "error: cnnc_load: %s\n", lastError());
+    return 1;
+  }
+  const Shape &in = g.node(g.input).shape, &out = g.node(g.output).shape;
+  std::vector<float> x(static_cast<size_t>(o.batch * in.c * in.h * in.w));
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal;
+  for (float &v : x)
+    v = normal(rng);
+  std::vector<float> y(static_cast<size_t>(o.batch * out.c * out.h * out.w));
+  for (int i = 0; i < 3; ++i) // warm up: threads, page faults, caches
+    if (run(model, x.data(), o.batch, y.data()) != 0) {
+      std::fprintf(times, "error: cnnc_run: %s\n", lastError());
+      return 1;
+    }
+  auto start = std::chrono::steady_clock::now();
+  for (int runs = 0;
+       runs < 5 ||
+       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < o.seconds;
+       ++runs) {
+    auto a = std::chrono::steady_clock::now();
+    run(model, x.data(), o.batch, y.data());
+    std::fprintf(
+        times, "%.6f\n",
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
+  }
+  std::fclose(times);
+  return 0; // exit() runs the profiler's report
+}
+
+} // namespace
+
+int bench(const Graph &g, const BenchOptions &o) {
+  if (o.batch < 1) {
+    std::cerr << "cnnc: error: --batch must be at least 1\n";
+    return 1;
+  }
+  TempDir tmp;
+  LibraryOptions lib;
+  lib.target = o.perLayer ? o.target + "-profile" : o.target;
+  if (!o.json)
+    std::cerr << "compiling " << g.name << " for " << lib.target << "...\n";
+  auto t0 = std::chrono::steady_clock::now();
+  buildLibrary(g, tmp.path + "/net.so", lib);
+  double compileS = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  {
+    std::ofstream w(tmp.path + "/w.safetensors", std::ios::binary);
+    w << safetensorsBytes(initWeights(g, 1));
+  }
+  // The runs happen in a child process: with --per-layer, Halide's profiler
+  // prints its report when that process exits, into a file read here.
+  std::string timesPath = tmp.path + "/times.txt", reportPath = tmp.path + "/profile.txt";
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid < 0)
+    throw std::runtime_error("fork failed");
+  if (pid == 0)
+    std::exit(runChild(tmp.path, g, o, timesPath, reportPath)); // exit: the report prints
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::vector<double> times;
+  std::string failure;
+  {
+    std::ifstream in(timesPath);
+    std::string word;
+    while (in >> word) {
+      if (word == "error:") {
+        std::getline(in, failure);
+        break;
+      }
+      times.push_back(std::stod(word));
+    }
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || times.empty())
+    throw std::runtime_error("the benchmark run failed" + (failure.empty() ? "" : ":" + failure));
+  std::string report;
+  if (o.perLayer) {
+    std::ifstream r(reportPath);
+    std::stringstream ss;
+    ss << r.rdbuf();
+    report = ss.str();
+  }
+
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  double peak = peakFlops(threads, 3);
+  double median = percentile(times, 0.5), p10 = percentile(times, 0.1),
+         p90 = percentile(times, 0.9);
+  Totals tot = totals(g);
+  auto gflops = [&](int64_t macs, double ms) {
+    return ms > 0 ? 2.0 * static_cast<double>(macs) * static_cast<double>(o.batch) / ms / 1e6 : 0;
+  };
+  double netGflops = gflops(tot.macs, median);
+  std::map<int, double> perNode = parseProfile(report);
+  double profiled = 0;
+  for (const auto &[id, ms] : perNode)
+    profiled += ms;
+
+  if (o.json) {
+    std::printf("{\"network\": %s, \"batch\": %lld, \"target\": %s, \"runs\": %zu, "
+                "\"median_ms\": %.4f, \"p10_ms\": %.4f, \"p90_ms\": %.4f, \"images_per_s\": %.2f, "
+                "\"gflops\": %.2f, \"peak_gflops\": %.2f, \"percent_of_peak\": %.2f, "
+                "\"compile_s\": %.2f",
+                jsonString(g.name).c_str(), static_cast<long long>(o.batch),
+                jsonString(o.target).c_str(), times.size(), median, p10, p90,
+                static_cast<double>(o.batch) * 1000 / median, netGflops, peak,
+                100 * netGflops / peak, compileS);
+    if (o.perLayer) {
+      std::printf(", \"layers\": [");
+      bool first = true;
+      for (const auto &n : g.nodes()) {
+        if (!perNode.count(n->id))
+          continue;
+        double ms = perNode[n->id];
+        std::printf("%s\n  {\"name\": %s, \"op\": %s, \"ms\": %.4f, \"gflops\": %.2f, "
+                    "\"percent_of_peak\": %.2f}",
+                    first ? "" : ",", jsonString(n->name).c_str(),
+                    jsonString(opName(n->op)).c_str(), ms, gflops(n->macs, ms),
+                    100 * gflops(n->macs, ms) / peak);
+        first = false;
+      }
+      std::printf("]");
+    }
+    std::printf("}\n");
+    return 0;
+  }
+  std::printf("%s, batch %lld, %s: median %.2f ms (p10 %.2f, p90 %.2f; %zu runs), %.1f "
+              "images/s\n",
+              g.name.c_str(), static_cast<long long>(o.batch), o.target.c_str(), median, p10, p90,
+              times.size(), static_cast<double>(o.batch) * 1000 / median);
+  std::printf("%.1f GFLOP/s = %.0f%% of the measured %.0f GFLOP/s fp32 FMA peak (%d threads); "
+              "compiled in %.1f s\n",
+              netGflops, 100 * netGflops / peak, peak, threads, compileS);
+  if (o.perLayer) {
+    std::printf("\nper layer (Halide's profiler; its runs are slower than plain ones: %.3f ms "
+                "in all)\n%-32s %-14s %9s %9s %7s\n",
+                profiled, "layer", "op", "ms", "GFLOP/s", "% peak");
+    for (const auto &n : g.nodes()) {
+      if (!perNode.count(n->id))
+        continue;
+      double ms = perNode[n->id];
+      if (n->macs)
+        std::printf("%-32s %-14s %9.3f %9.1f %6.0f%%\n", n->name.c_str(), opName(n->op), ms,
+                    gflops(n->macs, ms), 100 * gflops(n->macs, ms) / peak);
+      else
+        std::printf("%-32s %-14s %9.3f %9s %7s\n", n->name.c_str(), opName(n->op), ms, "-", "-");
+    }
+  }
+  return 0;
+}
+
+} // namespace cnnc
