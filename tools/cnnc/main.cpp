@@ -149,6 +149,14 @@ const std::string &number(const std::string &v, const char *flag) {
   return v;
 }
 
+double positiveReal(const std::string &v, const char *flag) {
+  char *end = nullptr;
+  double d = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end || !(d > 0) || d > 1e6)
+    usageError(std::string(flag) + " takes a positive number of seconds, not '" + v + "'");
+  return d;
+}
+
 Options parseArgs(int argc, char **argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
@@ -167,7 +175,7 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--per-layer")
       o.perLayer = true;
     else if (a == "--seconds")
-      o.seconds = std::strtod(number(value("--seconds"), "--seconds").c_str(), nullptr);
+      o.seconds = positiveReal(value("--seconds"), "--seconds");
     else if (a == "-Werror")
       o.werror = true;
     else if (a == "--emit") {
