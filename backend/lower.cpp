@@ -345,7 +345,12 @@ private:
     RDom r(0, size, name + "_r");
     sum(c, x, y, n) += sq(c + r - size / 2, x, y, n);
     Expr base = static_cast<float>(a.k) + static_cast<float>(a.alpha / a.size) * sum(c, x, y, n);
-    f(c, x, y, n) = in(node)(c, x, y, n) * pow(base, static_cast<float>(-a.beta));
+    // base^-beta; the usual betas by square roots, which vectorize, not pow.
+    Expr scale = a.beta == 0.75  ? 1.0f / (sqrt(base) * sqrt(sqrt(base)))
+                 : a.beta == 0.5 ? 1.0f / sqrt(base)
+                 : a.beta == 1   ? 1.0f / base
+                                 : pow(base, static_cast<float>(-a.beta));
+    f(c, x, y, n) = in(node)(c, x, y, n) * scale;
     l.core = sum;
     l.helpers = {sq};
     l.value = f;
