@@ -181,13 +181,16 @@ struct TempDir {
 
 } // namespace
 
-std::string loweredStatement(const Graph &g, const std::string &target) {
+std::string emitStage(const Graph &g, const std::string &target, bool assembly) {
   Halide::Target t = parseTarget(target);
   LoweredNet net = lower(g, lowerOptions(t));
   Halide::Pipeline p = buildPipeline(g, net, t);
   TempDir tmp;
-  std::string path = tmp.path + "/net.stmt";
-  p.compile_to_lowered_stmt(path, arguments(net), Halide::StmtOutputFormat::Text, t);
+  std::string path = tmp.path + "/net.txt";
+  if (assembly)
+    p.compile_to_assembly(path, arguments(net), "cnnc_pipeline", t);
+  else
+    p.compile_to_lowered_stmt(path, arguments(net), Halide::StmtOutputFormat::Text, t);
   std::ifstream in(path);
   std::stringstream ss;
   ss << in.rdbuf();

@@ -29,7 +29,9 @@ void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOption
 // backend/library.cpp).
 std::string describe(const Graph &g, const struct LoweredNet &net);
 
-// The lowered Halide statement of the network (cnnc --emit halide).
-std::string loweredStatement(const Graph &g, const std::string &target);
+// The lowered Halide statement of the network (cnnc --emit halide), or with
+// `assembly` the machine code for `target` (cnnc --emit asm): any target
+// compiles, also one this machine cannot link or run (arm-64-linux).
+std::string emitStage(const Graph &g, const std::string &target, bool assembly);
 
 } // namespace cnnc

@@ -63,6 +63,7 @@ public:
       g_.output = out.node;
     warnUnused();
     checkWeightNames();
+    checkTotals();
     return diag_.errors() == 0 && g_.output >= 0;
   }
 
@@ -459,6 +460,18 @@ private:
       for (const auto &b : file->blocks)
         if (m_.blocks.count(b->name) && m_.blocks.at(b->name) == b.get())
           warnUnusedIn(b->body);
+  }
+
+  // The network's totals must be exact too (each layer's were checked).
+  void checkTotals() {
+    int64_t params = 0, macs = 0;
+    for (const auto &n : g_.nodes())
+      if (__builtin_add_overflow(params, n->params, &params) ||
+          __builtin_add_overflow(macs, n->macs, &macs)) {
+        diag_.error(n->loc, "the network's total parameter or multiply-add count is too large "
+                            "to count");
+        return;
+      }
   }
 
   void checkWeightNames() {

@@ -13,8 +13,7 @@ namespace cnnc {
 Totals totals(const Graph &g) {
   Totals t;
   for (const auto &n : g.nodes()) {
-    // Totals of a graph that passed inference fit: each figure was checked,
-    // and the sum of a few thousand of them stays far below 2^63.
+    // The frontend checked that these sums fit (Elaborator::checkTotals).
     t.params += n->params;
     t.macs += n->macs;
   }

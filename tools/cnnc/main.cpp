@@ -50,8 +50,10 @@ Options:
   --per-layer         bench: time each layer too
   --seconds S         bench: how long to run after warming up (default 3)
   --json              summary, bench: print one JSON object instead of a table
-  --emit ast|ir|halide
-                      print a stage of the compiler to standard output
+  --emit ast|ir|halide|asm
+                      print a stage of the compiler to standard output:
+                      the AST, the graph IR, Halide's lowered statement, or
+                      the assembly for --target (any target, ARM included)
   -Werror             treat warnings as errors
   -h, --help          show this help; 'cnnc COMMAND --help' for one command
 
@@ -74,14 +76,17 @@ input, output, params, macs and layers (each with name, op, shape, params,
 macs, receptive_field and weights).
 )";
 
-const char *kCompileHelp = R"(usage: cnnc FILE.cnn -o net.so [--target T] [-Werror] [--emit halide]
+const char *kCompileHelp =
+    R"(usage: cnnc FILE.cnn -o net.so [--target T] [-Werror] [--emit halide|asm]
 
 Compiles the network ahead of time with Halide and links it, with Halide's
 runtime and cnnc's loader, into one shared library that needs only libc,
 libm, libpthread and libdl. Writes net.h beside it. Linking runs a linker as
 a program: binutils' ld or lld's ld.lld on PATH (or $CNNC_LD); no C compiler
 is needed. Nothing is written unless compilation succeeds.
---emit halide prints Halide's lowered statement instead.
+--emit halide prints Halide's lowered statement instead, --emit asm the
+assembly for --target; both work for any target, also one this machine cannot
+link (arm-64-linux).
 )";
 
 const char *kInitHelp = R"(usage: cnnc init FILE.cnn -o w.safetensors [--seed N]
@@ -180,8 +185,8 @@ Options parseArgs(int argc, char **argv) {
       o.werror = true;
     else if (a == "--emit") {
       o.emit = value("--emit");
-      if (o.emit != "ast" && o.emit != "ir" && o.emit != "halide")
-        usageError("--emit takes ast, ir or halide, not '" + o.emit + "'");
+      if (o.emit != "ast" && o.emit != "ir" && o.emit != "halide" && o.emit != "asm")
+        usageError("--emit takes ast, ir, halide or asm, not '" + o.emit + "'");
     } else if (a == "--target")
       o.target = value("--target");
     else if (a == "--weights")
@@ -268,7 +273,11 @@ int run(const Options &o) {
     return 0;
   }
   if (o.emit == "halide") {
-    std::cout << loweredStatement(*graph, o.target);
+    std::cout << emitStage(*graph, o.target, false);
+    return 0;
+  }
+  if (o.emit == "asm") {
+    std::cout << emitStage(*graph, o.target, true);
     return 0;
   }
   if (o.command == "compile") {
