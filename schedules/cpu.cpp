@@ -62,6 +62,10 @@ struct Vars {
 void convTile(Func tile, Func core, RDom r, int block, int64_t width, const CpuParams &p,
               const Vars &v) {
   int pixels = static_cast<int>(std::min<int64_t>(p.convPixels, width));
+  // Parallel tasks are rows, or (row, channel block) pairs for more of them
+  // on small layers; on this 2-core machine neither won measurably
+  // (GoogLeNet batch 1 and 8, 2026-11-28), so rows stay the default.
+  Var task("task");
   tile.compute_root()
       .split(v.c, v.co, v.ci, block, TailStrategy::RoundUp)
       .split(v.x, v.xo, v.xi, pixels)
@@ -69,8 +73,11 @@ void convTile(Func tile, Func core, RDom r, int block, int64_t width, const CpuP
       .vectorize(v.ci, p.vec)
       .unroll(v.ci)
       .unroll(v.xi)
-      .parallel(v.y)
       .parallel(v.n);
+  if (p.convTasksPerBlock)
+    tile.fuse(v.co, v.y, task).parallel(task);
+  else
+    tile.parallel(v.y);
   core.compute_at(tile, v.xo).vectorize(v.c, p.vec).unroll(v.c).unroll(v.x);
   // r.x: input channel, r.y: kx, r.z: ky.
   core.update()
@@ -119,11 +126,7 @@ void scheduleFc(const Node &node, Lowered &l, Expr batch, const CpuParams &p, co
   // The accumulators of one block of outputs and images, in registers.
   const RDom &r = l.reduce;
   l.core.compute_at(out, v.co).vectorize(v.c, vec).unroll(v.c).unroll(v.n);
-  l.core.update()
-      .reorder(v.c, v.n, r.x, r.y, r.z)
-      .vectorize(v.c, vec)
-      .unroll(v.c)
-      .unroll(v.n);
+  l.core.update().reorder(v.c, v.n, r.x, r.y, r.z).vectorize(v.c, vec).unroll(v.c).unroll(v.n);
 }
 
 } // namespace

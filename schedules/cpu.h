@@ -7,10 +7,11 @@
 namespace cnnc {
 
 struct CpuParams {
-  int vec = 8;         // floats per SIMD vector
-  int convVectors = 2; // output-channel vectors held in registers per tile
-  int convPixels = 5;  // output pixels along x held in registers per tile
-  int fcVectors = 2;   // output vectors per fc weight block and task
+  int vec = 8;                    // floats per SIMD vector
+  int convVectors = 2;            // output-channel vectors held in registers per tile
+  int convPixels = 5;             // output pixels along x held in registers per tile
+  bool convTasksPerBlock = false; // parallel tasks: rows (false) or rows x channel blocks
+  int fcVectors = 2;              // output vectors per fc weight block and task
 };
 
 // AVX-512: 32 vector registers hold a 4x7 tile of accumulators (apps/conv_layer's
