@@ -59,12 +59,10 @@ struct Vars {
 // output columns is held in registers while the reduction over input
 // channels, kx and ky runs, reading the block's weights contiguously. The
 // output is tiled over whole blocks (RoundUp: the buffer is padded to them).
-void convTile(Func tile, Func core, RDom r, int block, int64_t width, const CpuParams &p,
-              const Vars &v) {
+void convTile(Func tile, Func core, RDom r, int block, int64_t width, int64_t height,
+              const CpuParams &p, const Vars &v) {
   int pixels = static_cast<int>(std::min<int64_t>(p.convPixels, width));
-  // Parallel tasks are rows, or (row, channel block) pairs for more of them
-  // on small layers; on this 2-core machine neither won measurably
-  // (GoogLeNet batch 1 and 8, 2026-11-28), so rows stay the default.
+  // Parallel tasks are rows, or (row, channel block) pairs on small layers.
   Var task("task");
   tile.compute_root()
       .split(v.c, v.co, v.ci, block, TailStrategy::RoundUp)
@@ -74,7 +72,7 @@ void convTile(Func tile, Func core, RDom r, int block, int64_t width, const CpuP
       .unroll(v.ci)
       .unroll(v.xi)
       .parallel(v.n);
-  if (p.convTasksPerBlock)
+  if (height < p.convBlockTasksBelow)
     tile.fuse(v.co, v.y, task).parallel(task);
   else
     tile.parallel(v.y);
@@ -94,7 +92,7 @@ void scheduleConv(const Node &node, Lowered &l, const CpuParams &p, const Vars &
     l.padded.compute_root().parallel(v.y).parallel(v.n);
   int64_t perGroup = s.c / node.attrs.groups;
   for (size_t g = 0; g < l.parts.size(); ++g)
-    convTile(l.tiles[g], l.parts[g], l.reduce, l.block, s.w, p, v);
+    convTile(l.tiles[g], l.parts[g], l.reduce, l.block, s.w, s.h, p, v);
   if (l.parts.size() > 1) { // groups joined along channels
     l.value.compute_root();
     for (size_t g = 0; g < l.parts.size(); ++g)

@@ -10,7 +10,10 @@ struct CpuParams {
   int vec = 8;                    // floats per SIMD vector
   int convVectors = 2;            // output-channel vectors held in registers per tile
   int convPixels = 5;             // output pixels along x held in registers per tile
-  bool convTasksPerBlock = false; // parallel tasks: rows (false) or rows x channel blocks
+  // Layers with fewer output rows than this run (row, channel block) pairs as
+  // parallel tasks, not rows alone, so that 14x14 and 7x7 layers at batch 1
+  // keep every core busy.
+  int convBlockTasksBelow = 16;
   int fcVectors = 2;              // output vectors per fc weight block and task
 };
 
