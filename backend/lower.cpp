@@ -36,6 +36,15 @@ public:
     for (const auto &node : g_.nodes())
       for (int in : node->inputs)
         net_.consumers[static_cast<size_t>(in)].push_back(node->id);
+    // A batchnorm whose input is a conv used by nothing else is folded into
+    // that conv's weights and bias at load.
+    folded_.assign(g_.size(), -1);
+    for (const auto &node : g_.nodes())
+      if (node->op == OpKind::BatchNorm) {
+        const Node &src = g_.node(node->inputs[0]);
+        if (src.op == OpKind::Conv && net_.consumers[static_cast<size_t>(src.id)].size() == 1)
+          folded_[static_cast<size_t>(src.id)] = node->id;
+      }
     for (const auto &node : g_.nodes())
       net_.nodes[static_cast<size_t>(node->id)] = lowerNode(*node);
     const Func &last = net_.nodes[static_cast<size_t>(g_.output)].value;
@@ -151,6 +160,11 @@ private:
       l.elementwise = true;
       break;
     case OpKind::BatchNorm: {
+      if (folded_[static_cast<size_t>(node.inputs[0])] == node.id) {
+        f(c, x, y, n) = in(node)(c, x, y, n); // folded into the conv
+        l.elementwise = true;
+        break;
+      }
       int64_t ch = node.shape.c;
       std::vector<WeightArg::Source> src;
       for (const auto &w : node.weights)
@@ -223,11 +237,30 @@ private:
     int block = convBlock(co, opts_);
     int blocks = (co + block - 1) / block; // per group
     l.block = block;
-    ImageParam w = weight(Pack::Conv, {{node.weights[0].name, node.weights[0].shape}},
-                          {block, ci, kw, kh, int64_t(blocks) * groups}, 0, groups);
-    ImageParam b;
+    // Folded batchnorm: W' = W * scale, b' = (b - mean) * scale + shift with
+    // scale = gamma / sqrt(var + eps); the sources list the conv's tensors,
+    // then the batchnorm's four.
+    std::vector<WeightArg::Source> convSrc, bnSrc;
+    for (const auto &wi : node.weights)
+      convSrc.push_back({wi.name, wi.shape});
+    int bnId = folded_[static_cast<size_t>(node.id)];
+    double eps = 0;
+    if (bnId >= 0) {
+      for (const auto &wi : g_.node(bnId).weights)
+        bnSrc.push_back({wi.name, wi.shape});
+      eps = g_.node(bnId).attrs.eps;
+    }
+    std::vector<WeightArg::Source> wSrc = {convSrc[0]}, bSrc;
     if (a.bias)
-      b = weight(Pack::Copy, {{node.weights[1].name, node.weights[1].shape}}, {a.out});
+      bSrc.push_back(convSrc[1]);
+    wSrc.insert(wSrc.end(), bnSrc.begin(), bnSrc.end());
+    bSrc.insert(bSrc.end(), bnSrc.begin(), bnSrc.end());
+    ImageParam w = weight(bnId >= 0 ? Pack::ConvBn : Pack::Conv, wSrc,
+                          {block, ci, kw, kh, int64_t(blocks) * groups}, eps, groups);
+    ImageParam b;
+    bool hasBias = a.bias || bnId >= 0;
+    if (hasBias)
+      b = weight(bnId >= 0 ? Pack::BnBias : Pack::Copy, bSrc, {a.out}, eps);
     Func src = padInput(node, 0.0f, name + "_pad");
     if (src.name() != in(node).name())
       l.padded = src;
@@ -243,7 +276,7 @@ private:
       Func part(name + "_conv" + suffix), tile(name + "_tile" + suffix);
       // Channels past the group's end (padding to a whole block) read the
       // last bias and zero weights; nothing reads their results.
-      part(c, x, y, n) = a.bias ? b(min(c + g * co, int(a.out) - 1)) : Expr(0.0f);
+      part(c, x, y, n) = hasBias ? b(min(c + g * co, int(a.out) - 1)) : Expr(0.0f);
       part(c, x, y, n) +=
           w(c % block, r.x, r.y, r.z, c / block + g * blocks) * src(r.x + g * ci, ix, iy, n);
       tile(c, x, y, n) = part(c, x, y, n);
@@ -359,6 +392,7 @@ private:
 
   const Graph &g_;
   LowerOptions opts_;
+  std::vector<int> folded_; // by conv id: the batchnorm folded into it, or -1
   LoweredNet net_;
 };
 

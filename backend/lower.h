@@ -20,6 +20,8 @@ enum class Pack {
   Fc,      // [O, C*H*W] -> (o % B, c, x, y, o / B), zero-padded to whole blocks
   BnScale, // weight / sqrt(running_var + eps)
   BnShift, // bias - running_mean * scale
+  ConvBn,  // Conv of the weights times a folded batchnorm's scale
+  BnBias,  // (conv bias or 0 - running_mean) * scale + bias
 };
 
 struct WeightArg {

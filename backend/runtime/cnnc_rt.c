@@ -45,8 +45,9 @@ API const char *cnnc_last_error(void) { return last_error; }
 
 /* ---- the network's description ------------------------------------------ */
 
-enum { PACK_COPY, PACK_CONV, PACK_FC, PACK_BN_SCALE, PACK_BN_SHIFT };
+enum { PACK_COPY, PACK_CONV, PACK_FC, PACK_BN_SCALE, PACK_BN_SHIFT, PACK_CONV_BN, PACK_BN_BIAS };
 #define MAX_RANK 5
+#define MAX_SOURCES 6 /* a conv folded with a batchnorm: weight, bias and four */
 
 typedef struct {
   char name[256];
@@ -59,7 +60,7 @@ typedef struct {
   double eps;
   int groups;
   int nsources;
-  source_t sources[4];
+  source_t sources[MAX_SOURCES];
   int rank;
   int64_t dims[MAX_RANK]; /* the pipeline argument's extents, innermost first */
 } arg_t;
@@ -116,7 +117,7 @@ static void parse_meta(void) {
     arg_t *a = &meta.args[i];
     if (sscanf(p, " arg %d %lf %d %d%n", &a->pack, &a->eps, &a->groups, &a->nsources, &consumed) !=
             4 ||
-        a->nsources < 1 || a->nsources > 4 || a->groups < 1)
+        a->nsources < 1 || a->nsources > MAX_SOURCES || a->groups < 1)
       break;
     p += consumed;
     int s;
@@ -202,6 +203,12 @@ static int64_t count(const int64_t *dims, int rank) {
   return n;
 }
 
+/* The scale of batchnorm channel c, whose four tensors (weight, bias,
+   running_mean, running_var) start at bn[0]: weight / sqrt(var + eps). */
+static double bn_scale(const st_file *f, const st_tensor **bn, int64_t c, double eps) {
+  return st_get(f, bn[0], c) / sqrt((double)st_get(f, bn[3], c) + eps);
+}
+
 /* Repacks the sources of `a` into `out`, in the layout the pipeline reads. */
 static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float *out) {
   int64_t total = count(a->dims, a->rank);
@@ -210,8 +217,10 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
     for (int64_t i = 0; i < total; ++i)
       out[i] = st_get(f, src[0], i);
     break;
-  case PACK_CONV: { /* [O, I, kh, kw] -> (o % B, i, kx, ky, block); blocks of B
-                       output channels within a group, zeros past its end */
+  case PACK_CONV:
+  case PACK_CONV_BN: { /* [O, I, kh, kw] -> (o % B, i, kx, ky, block); blocks of B
+                          output channels within a group, zeros past its end;
+                          CONV_BN: times the folded batchnorm's scale (src[1..4]) */
     int64_t B = a->dims[0], I = a->dims[1], KW = a->dims[2], KH = a->dims[3];
     int64_t G = a->groups, per = a->sources[0].shape[0] / G, blocks = a->dims[4] / G;
     for (int64_t b = 0; b < G * blocks; ++b)
@@ -220,8 +229,10 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
           for (int64_t i = 0; i < I; ++i)
             for (int64_t t = 0; t < B; ++t) {
               int64_t inGroup = b % blocks * B + t, o = b / blocks * per + inGroup;
-              out[(((b * KH + ky) * KW + kx) * I + i) * B + t] =
-                  inGroup < per ? st_get(f, src[0], ((o * I + i) * KH + ky) * KW + kx) : 0.0f;
+              double v = inGroup < per ? st_get(f, src[0], ((o * I + i) * KH + ky) * KW + kx) : 0;
+              if (a->pack == PACK_CONV_BN && inGroup < per)
+                v *= bn_scale(f, src + 1, o, a->eps);
+              out[(((b * KH + ky) * KW + kx) * I + i) * B + t] = (float)v;
             }
     break;
   }
@@ -239,12 +250,21 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
   case PACK_BN_SCALE:
   case PACK_BN_SHIFT: /* sources: weight, bias, running_mean, running_var */
     for (int64_t c = 0; c < total; ++c) {
-      double scale = st_get(f, src[0], c) / sqrt((double)st_get(f, src[3], c) + a->eps);
+      double scale = bn_scale(f, src, c, a->eps);
       out[c] = a->pack == PACK_BN_SCALE
                    ? (float)scale
                    : (float)(st_get(f, src[1], c) - st_get(f, src[2], c) * scale);
     }
     break;
+  case PACK_BN_BIAS: { /* sources: [conv bias,] then the batchnorm's four */
+    const st_tensor **bn = src + (a->nsources - 4);
+    for (int64_t c = 0; c < total; ++c) {
+      double b = a->nsources == 5 ? st_get(f, src[0], c) : 0.0;
+      out[c] =
+          (float)((b - st_get(f, bn[2], c)) * bn_scale(f, bn, c, a->eps) + st_get(f, bn[1], c));
+    }
+    break;
+  }
   }
 }
 
@@ -286,7 +306,7 @@ API cnnc_model *cnnc_load(const char *path) {
   }
   for (int i = 0; i < meta.nargs; ++i) {
     const arg_t *a = &meta.args[i];
-    const st_tensor *src[4];
+    const st_tensor *src[MAX_SOURCES];
     for (int s = 0; s < a->nsources; ++s)
       if (!(src[s] = find_checked(&f, &a->sources[s], path))) {
         cnnc_free(m);
