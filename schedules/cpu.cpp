@@ -57,26 +57,34 @@ struct Vars {
 // The register-tiled convolution of apps/conv_layer: a tile of `block`
 // output channels (a whole weight block, some vectors) by `convPixels`
 // output columns is held in registers while the reduction over input
-// channels, kx and ky runs, reading the block's weights contiguously. The
-// output is tiled over whole blocks (RoundUp: the buffer is padded to them).
-void convTile(Func tile, Func core, RDom r, int block, int64_t width, int64_t height,
-              const CpuParams &p, const Vars &v) {
+// channels, kx and ky runs, reading the block's weights contiguously.
+// `core` is computed per tile of `st`, whose channel axis is `ch`: the pure
+// definition of the conv's own output (RoundUp: its buffer is padded to
+// whole blocks), or the update of a concat that the conv writes into.
+void convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int block, int64_t width,
+              int64_t height, const CpuParams &p, const Vars &v, const std::string &suffix) {
   int pixels = static_cast<int>(std::min<int64_t>(p.convPixels, width));
-  // Parallel tasks are rows, or (row, channel block) pairs on small layers.
-  Var task("task");
-  tile.compute_root()
-      .split(v.c, v.co, v.ci, block, TailStrategy::RoundUp)
-      .split(v.x, v.xo, v.xi, pixels)
-      .reorder(v.ci, v.xi, v.xo, v.co, v.y, v.n)
-      .vectorize(v.ci, p.vec)
-      .unroll(v.ci)
-      .unroll(v.xi)
+  Var xo("xo" + suffix), xi("xi" + suffix), task("task" + suffix);
+  VarOrRVar co = ch.is_rvar ? VarOrRVar(RVar("rco" + suffix)) : VarOrRVar(Var("co" + suffix));
+  VarOrRVar ci = ch.is_rvar ? VarOrRVar(RVar("rci" + suffix)) : VarOrRVar(Var("ci" + suffix));
+  st.split(ch, co, ci, block, ch.is_rvar ? TailStrategy::GuardWithIf : TailStrategy::RoundUp)
+      .split(v.x, xo, xi, pixels,
+             ch.is_rvar ? TailStrategy::GuardWithIf : TailStrategy::ShiftInwards)
+      .reorder(ci, xi, xo, co, v.y, v.n)
+      .vectorize(ci, p.vec)
+      .unroll(ci)
+      .unroll(xi)
       .parallel(v.n);
-  if (height < p.convBlockTasksBelow)
-    tile.fuse(v.co, v.y, task).parallel(task);
+  // Parallel tasks are rows, or (row, channel block) pairs on small layers.
+  if (height >= p.convBlockTasksBelow)
+    st.parallel(v.y);
+  else if (ch.is_rvar) // an RVar fuses with no Var: nested parallel loops
+    st.parallel(co).parallel(v.y);
   else
-    tile.parallel(v.y);
-  core.compute_at(tile, v.xo).vectorize(v.c, p.vec).unroll(v.c).unroll(v.x);
+    st.fuse(co, v.y, task).parallel(task);
+  // Named without a stage: a LoopLevel naming an update stage's index is
+  // refused (Halide 21); the loop's name, unique to `st`, is found.
+  core.compute_at(owner, xo).vectorize(v.c, p.vec).unroll(v.c).unroll(v.x);
   // r.x: input channel, r.y: kx, r.z: ky.
   core.update()
       .reorder(v.c, v.x, v.y, r.x, r.y, r.z, v.n)
@@ -86,17 +94,72 @@ void convTile(Func tile, Func core, RDom r, int block, int64_t width, int64_t he
       .unroll(v.y);
 }
 
-void scheduleConv(const Node &node, Lowered &l, const CpuParams &p, const Vars &v) {
+void scheduleConv(const Node &node, Lowered &l, bool intoConcat, const CpuParams &p,
+                  const Vars &v) {
   const Shape &s = node.shape;
   if (l.padded.defined())
     l.padded.compute_root().parallel(v.y).parallel(v.n);
+  if (intoConcat)
+    return; // tiled by the concat's update (scheduleConcat)
   int64_t perGroup = s.c / node.attrs.groups;
-  for (size_t g = 0; g < l.parts.size(); ++g)
-    convTile(l.tiles[g], l.parts[g], l.reduce, l.block, s.w, s.h, p, v);
+  for (size_t g = 0; g < l.parts.size(); ++g) {
+    l.tiles[g].compute_root();
+    convTile(l.tiles[g], l.tiles[g], v.c, l.parts[g], l.reduce, l.block, s.w, s.h, p, v,
+             "_" + l.tiles[g].name());
+  }
   if (l.parts.size() > 1) { // groups joined along channels
     l.value.compute_root();
     for (size_t g = 0; g < l.parts.size(); ++g)
       rowsParallel(l.value.update(static_cast<int>(g)), l.updates[g].x, perGroup, p, v.y, v.n);
+  }
+}
+
+bool isElementwise(OpKind op) {
+  return op == OpKind::Relu || op == OpKind::Sigmoid || op == OpKind::Tanh ||
+         op == OpKind::Dropout || op == OpKind::BatchNorm;
+}
+
+// The conv (groups 1, whole weight blocks) whose output reaches input `i` of
+// concat `cat` only through elementwise ops and is used by nothing else, or -1. Such a conv is
+// computed tile by tile inside the concat's update that copies it, writing
+// straight into the concat's buffer instead of a buffer of its own.
+int convIntoConcat(const Graph &g, const LoweredNet &net, const Node &cat, size_t i,
+                   const CpuParams &p) {
+  int id = cat.inputs[i];
+  if (!p.convIntoConcat)
+    return -1;
+  if (std::count(cat.inputs.begin(), cat.inputs.end(), id) != 1)
+    return -1;
+  while (true) {
+    const Node &n = g.node(id);
+    if (net.consumers[static_cast<size_t>(id)].size() != 1)
+      return -1;
+    // Only whole weight blocks: a partial last tile of an update cannot be
+    // padded (it would write the next input's channels).
+    if (n.op == OpKind::Conv)
+      return n.attrs.groups == 1 && n.shape.c % net.nodes[static_cast<size_t>(id)].block == 0 ? id
+                                                                                              : -1;
+    if (!isElementwise(n.op))
+      return -1;
+    id = n.inputs[0];
+  }
+}
+
+void scheduleConcat(const Graph &g, const Node &node, LoweredNet &net, const CpuParams &p,
+                    const Vars &v) {
+  Lowered &l = net.nodes[static_cast<size_t>(node.id)];
+  l.value.compute_root();
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    Stage st = l.value.update(static_cast<int>(i));
+    int conv = convIntoConcat(g, net, node, i, p);
+    const Shape &s = g.node(node.inputs[i]).shape;
+    if (conv < 0) {
+      rowsParallel(st, l.updates[i].x, s.c, p, v.y, v.n);
+      continue;
+    }
+    const Lowered &c = net.nodes[static_cast<size_t>(conv)];
+    convTile(l.value, st, l.updates[i].x, c.parts[0], c.reduce, c.block, s.w, s.h, p, v,
+             "_" + l.value.name() + "_" + std::to_string(i));
   }
 }
 
@@ -131,6 +194,14 @@ void scheduleFc(const Node &node, Lowered &l, Expr batch, const CpuParams &p, co
 
 void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
   Vars v;
+  std::vector<bool> intoConcat(g.size(), false);
+  for (const auto &nodePtr : g.nodes())
+    if (nodePtr->op == OpKind::Concat)
+      for (size_t i = 0; i < nodePtr->inputs.size(); ++i) {
+        int conv = convIntoConcat(g, net, *nodePtr, i, p);
+        if (conv >= 0)
+          intoConcat[static_cast<size_t>(conv)] = true;
+      }
   for (const auto &nodePtr : g.nodes()) {
     const Node &node = *nodePtr;
     Lowered &l = net.nodes[static_cast<size_t>(node.id)];
@@ -144,7 +215,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
     case OpKind::BatchNorm:
       break; // inlined into consumers
     case OpKind::Conv:
-      scheduleConv(node, l, p, v);
+      scheduleConv(node, l, intoConcat[static_cast<size_t>(node.id)], p, v);
       break;
     case OpKind::Fc:
       scheduleFc(node, l, net.input.dim(3).extent(), p, v);
@@ -167,14 +238,9 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
       l.helpers[0].compute_root().vectorize(v.c, fit(p.vec, s.c)).parallel(v.n);
       vectorizeUpdate(l.helpers[0], v.c, fit(p.vec, s.c));
       break;
-    case OpKind::Concat: {
-      l.value.compute_root();
-      for (size_t i = 0; i < node.inputs.size(); ++i) {
-        rowsParallel(l.value.update(static_cast<int>(i)), l.updates[i].x,
-                     g.node(node.inputs[i]).shape.c, p, v.y, v.n);
-      }
+    case OpKind::Concat:
+      scheduleConcat(g, node, net, p, v);
       break;
-    }
     case OpKind::Softmax:
       l.value.compute_root().parallel(v.n);
       for (Func &h : l.helpers) {

@@ -14,7 +14,8 @@ struct CpuParams {
   // parallel tasks, not rows alone, so that 14x14 and 7x7 layers at batch 1
   // keep every core busy.
   int convBlockTasksBelow = 16;
-  int fcVectors = 2; // output vectors per fc weight block and task
+  bool convIntoConcat = true; // convs write straight into the concat they feed
+  int fcVectors = 2;          // output vectors per fc weight block and task
 };
 
 // AVX-512: 32 vector registers hold a 4x7 tile of accumulators (apps/conv_layer's
