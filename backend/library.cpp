@@ -11,6 +11,7 @@
 #include "backend/library.h"
 
 #include "backend/lower.h"
+#include "backend/temp_dir.h"
 #include "schedules/cpu.h"
 
 #include <cstdio>
@@ -161,23 +162,6 @@ void writeText(const std::string &path, const std::string &text) {
 const char *kHeader =
 #include "cnnc_h.inc"
     ;
-
-// A temporary directory, removed with everything in it when done.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cnnc.XXXXXX").string();
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back(0);
-    if (!mkdtemp(buf.data()))
-      throw std::runtime_error("cannot create a temporary directory");
-    path = buf.data();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 } // namespace
 

@@ -4,6 +4,7 @@
 #include "tools/cnnc/bench.h"
 
 #include "backend/library.h"
+#include "backend/temp_dir.h"
 #include "bench/peak.h"
 #include "ir/report.h"
 #include "tools/cnnc/init_weights.h"
@@ -57,22 +58,6 @@ double percentile(std::vector<double> v, double q) {
   double frac = pos - static_cast<double>(i);
   return i + 1 < v.size() ? v[i] * (1 - frac) + v[i + 1] * frac : v[i];
 }
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cnnc-bench.XXXXXX").string();
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back(0);
-    if (!mkdtemp(buf.data()))
-      throw std::runtime_error("cannot create a temporary directory");
-    path = buf.data();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
 
 // The child: loads the library, warms up, runs for o.seconds and writes each
 // run's milliseconds to `timesPath` ("error: ..." on failure).
