@@ -145,24 +145,19 @@ private:
     }
     case OpKind::Relu:
       f(c, x, y, n) = max(in(node)(c, x, y, n), 0.0f);
-      l.elementwise = true;
       break;
     case OpKind::Sigmoid:
       f(c, x, y, n) = 1.0f / (1.0f + exp(-in(node)(c, x, y, n)));
-      l.elementwise = true;
       break;
     case OpKind::Tanh:
       f(c, x, y, n) = tanh(in(node)(c, x, y, n));
-      l.elementwise = true;
       break;
     case OpKind::Dropout: // identity at inference
       f(c, x, y, n) = in(node)(c, x, y, n);
-      l.elementwise = true;
       break;
     case OpKind::BatchNorm: {
       if (folded_[static_cast<size_t>(node.inputs[0])] == node.id) {
         f(c, x, y, n) = in(node)(c, x, y, n); // folded into the conv
-        l.elementwise = true;
         break;
       }
       int64_t ch = node.shape.c;
@@ -172,7 +167,6 @@ private:
       ImageParam scale = weight(Pack::BnScale, src, {ch}, a.eps);
       ImageParam shift = weight(Pack::BnShift, src, {ch}, a.eps);
       f(c, x, y, n) = in(node)(c, x, y, n) * scale(c) + shift(c);
-      l.elementwise = true;
       break;
     }
     case OpKind::Concat: {

@@ -49,7 +49,6 @@ struct Lowered {
   std::vector<Halide::Func> helpers; // other Funcs a schedule must place
   Halide::RDom reduce;               // the reduction domain of core (and parts)
   std::vector<Halide::RDom> updates; // concat/grouped conv: one per update
-  bool elementwise = false;          // inlined into its consumers
 };
 
 struct LoweredNet {
