@@ -11,6 +11,7 @@
 #include "backend/library.h"
 
 #include "backend/lower.h"
+#include "ir/report.h"
 #include "backend/temp_dir.h"
 #include "schedules/cpu.h"
 
@@ -31,9 +32,7 @@ std::string describe(const Graph &g, const LoweredNet &net) {
   std::ostringstream s;
   s << std::setprecision(17);
   const Shape &in = g.node(g.input).shape, &out = g.node(g.output).shape;
-  int64_t params = 0;
-  for (const auto &n : g.nodes())
-    params += n->params;
+  int64_t params = totals(g).params;
   s << "cnnc-meta 1 network " << g.name << " input " << in.c << ' ' << in.h << ' ' << in.w
     << " output " << out.c << ' ' << out.h << ' ' << out.w << " params " << params << " args "
     << net.weights.size() << '\n';
