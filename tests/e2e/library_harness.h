@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ir/graph.h"
+#include "tools/cnnc/library_api.h"
 #include "tools/cnnc/tensor_io.h"
 
 #include <memory>
@@ -11,17 +12,7 @@
 
 namespace cnnc::test {
 
-struct Library {
-  void *handle = nullptr;
-  const char *(*name)() = nullptr;
-  void (*inputDims)(int64_t *) = nullptr;
-  void (*outputDims)(int64_t *) = nullptr;
-  int64_t (*numParams)() = nullptr;
-  void *(*load)(const char *) = nullptr;
-  int (*run)(void *, const float *, int64_t, float *) = nullptr;
-  void (*free)(void *) = nullptr;
-  const char *(*lastError)() = nullptr;
-};
+using Library = LibraryApi;
 
 struct Built {
   std::unique_ptr<Graph> graph;

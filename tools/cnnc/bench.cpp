@@ -8,12 +8,12 @@
 #include "bench/peak.h"
 #include "ir/report.h"
 #include "tools/cnnc/init_weights.h"
+#include "tools/cnnc/library_api.h"
 #include "tools/cnnc/tensor_io.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <dlfcn.h>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -72,15 +72,15 @@ int runChild(const std::string &dir, const Graph &g, const BenchOptions &o,
     if (!rep || dup2(fileno(rep), 1) < 0)
       return 1;
   }
-  void *h = dlopen((dir + "/net.so").c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!h) {
-    std::fprintf(times, "error: dlopen: %s\n", dlerror());
+  LibraryApi api;
+  std::string error;
+  if (!openLibrary(dir + "/net.so", api, error)) {
+    std::fprintf(times, "error: %s\n", error.c_str());
     return 1;
   }
-  auto load = reinterpret_cast<void *(*)(const char *)>(dlsym(h, "cnnc_load"));
-  auto run =
-      reinterpret_cast<int (*)(void *, const float *, int64_t, float *)>(dlsym(h, "cnnc_run"));
-  auto lastError = reinterpret_cast<const char *(*)()>(dlsym(h, "cnnc_last_error"));
+  auto load = api.load;
+  auto run = api.run;
+  auto lastError = api.lastError;
   void *model = load((dir + "/w.safetensors").c_str());
   if (!model) {
     std::fprintf(times, "error: cnnc_load: %s\n", lastError());

@@ -1,6 +1,7 @@
 // cnnc run: dlopen the library, load weights, run, print the top-5.
 #include "tools/cnnc/run_library.h"
 
+#include "tools/cnnc/library_api.h"
 #include "tools/cnnc/output_file.h"
 #include "tools/cnnc/tensor_io.h"
 
@@ -8,7 +9,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <dlfcn.h>
 #include <iostream>
 #include <numeric>
 #include <random>
@@ -18,22 +18,6 @@ namespace cnnc {
 
 namespace {
 
-struct Api {
-  void *handle = nullptr;
-  const char *(*name)() = nullptr;
-  void (*inputDims)(int64_t *) = nullptr;
-  void (*outputDims)(int64_t *) = nullptr;
-  void *(*load)(const char *) = nullptr;
-  int (*run)(void *, const float *, int64_t, float *) = nullptr;
-  void (*free)(void *) = nullptr;
-  const char *(*lastError)() = nullptr;
-};
-
-template <typename F> bool sym(void *h, const char *name, F &out) {
-  out = reinterpret_cast<F>(dlsym(h, name));
-  return out != nullptr;
-}
-
 int fail(const std::string &msg) {
   std::cerr << "cnnc: error: " << msg << '\n';
   return 1;
@@ -42,17 +26,10 @@ int fail(const std::string &msg) {
 } // namespace
 
 int runLibrary(const RunOptions &o) {
-  std::string path = o.library.find('/') == std::string::npos ? "./" + o.library : o.library;
-  Api api;
-  api.handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!api.handle)
-    return fail(std::string("cannot load '") + o.library + "': " + dlerror());
-  if (!sym(api.handle, "cnnc_network_name", api.name) ||
-      !sym(api.handle, "cnnc_input_dims", api.inputDims) ||
-      !sym(api.handle, "cnnc_output_dims", api.outputDims) ||
-      !sym(api.handle, "cnnc_load", api.load) || !sym(api.handle, "cnnc_run", api.run) ||
-      !sym(api.handle, "cnnc_free", api.free) || !sym(api.handle, "cnnc_last_error", api.lastError))
-    return fail("'" + o.library + "' is not a library made by cnnc");
+  LibraryApi api;
+  std::string error;
+  if (!openLibrary(o.library, api, error))
+    return fail(error);
   int64_t in[3], out[3];
   api.inputDims(in);
   api.outputDims(out);
