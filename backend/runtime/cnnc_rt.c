@@ -224,16 +224,19 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
     int64_t B = a->dims[0], I = a->dims[1], KW = a->dims[2], KH = a->dims[3];
     int64_t G = a->groups, per = a->sources[0].shape[0] / G, blocks = a->dims[4] / G;
     for (int64_t b = 0; b < G * blocks; ++b)
-      for (int64_t ky = 0; ky < KH; ++ky)
-        for (int64_t kx = 0; kx < KW; ++kx)
-          for (int64_t i = 0; i < I; ++i)
-            for (int64_t t = 0; t < B; ++t) {
-              int64_t inGroup = b % blocks * B + t, o = b / blocks * per + inGroup;
-              double v = inGroup < per ? st_get(f, src[0], ((o * I + i) * KH + ky) * KW + kx) : 0;
-              if (a->pack == PACK_CONV_BN && inGroup < per)
-                v *= bn_scale(f, src + 1, o, a->eps);
-              out[(((b * KH + ky) * KW + kx) * I + i) * B + t] = (float)v;
-            }
+      for (int64_t t = 0; t < B; ++t) {
+        int64_t inGroup = b % blocks * B + t, o = b / blocks * per + inGroup;
+        /* the folded scale, once per output channel */
+        double scale =
+            a->pack == PACK_CONV_BN && inGroup < per ? bn_scale(f, src + 1, o, a->eps) : 1.0;
+        for (int64_t ky = 0; ky < KH; ++ky)
+          for (int64_t kx = 0; kx < KW; ++kx)
+            for (int64_t i = 0; i < I; ++i)
+              out[(((b * KH + ky) * KW + kx) * I + i) * B + t] =
+                  inGroup < per
+                      ? (float)(st_get(f, src[0], ((o * I + i) * KH + ky) * KW + kx) * scale)
+                      : 0.0f;
+      }
     break;
   }
   case PACK_FC: { /* [O, C*H*W] -> (o % B, c, x, y, o / B), zeros past O */
