@@ -288,7 +288,6 @@ private:
         l.updates.push_back(rc);
       }
     }
-    l.core = l.parts[0];
     l.reduce = r;
     l.value = f;
     return l;

@@ -41,13 +41,13 @@ struct WeightArg {
 // innermost, then width, height, batch.
 struct Lowered {
   Halide::Func value;                // the node's result
-  Halide::Func core;                 // conv/fc: the reduction; else undefined
+  Halide::Func core;                 // fc, pools, lrn: the reduction; else undefined
   std::vector<Halide::Func> parts;   // conv: one reduction per group
   std::vector<Halide::Func> tiles;   // conv: the output of each group, tiled
   int block = 0;                     // conv: output channels per weight block
   Halide::Func padded;               // conv/pool: the padded input, if it needs one
   std::vector<Halide::Func> helpers; // other Funcs a schedule must place
-  Halide::RDom reduce;               // the reduction domain of core (and parts)
+  Halide::RDom reduce;               // the reduction domain of core or of parts
   std::vector<Halide::RDom> updates; // concat/grouped conv: one per update
 };
 

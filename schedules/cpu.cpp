@@ -51,7 +51,7 @@ void vectorizeUpdate(Func f, Var c, int vec) {
 
 struct Vars {
   Var c{"c"}, x{"x"}, y{"y"}, n{"n"};
-  Var co{"co"}, ci{"ci"}, xo{"xo"}, xi{"xi"};
+  Var co{"co"}, ci{"ci"};
 };
 
 // The register-tiled convolution of apps/conv_layer: a tile of `block`
