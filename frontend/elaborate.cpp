@@ -289,6 +289,7 @@ private:
           diag_.error(e.loc, std::string(op.name) + " needs argument '" + spec.name + "'");
           ok = false;
         } else if (spec.def[0] == '=') {
+          // "=kernel": a copy of an argument earlier in the table, bound by now.
           bound[spec.name] = bound[spec.def + 1];
         } else {
           bound[spec.name] = parseDefault(spec.kind, spec.def);
@@ -321,12 +322,9 @@ private:
     }
     if (!ok || poisoned)
       return {};
-    // Defaults after explicit arguments, so "=kernel" sees the kernel given.
-    for (size_t p = 0; p < op.args.size(); ++p) {
-      const ArgSpec &spec = op.args[p];
-      if (slots[p].empty() && spec.set)
-        spec.set(node.attrs, spec.def[0] == '=' ? bound[spec.def + 1] : bound[spec.name]);
-    }
+    for (size_t p = 0; p < op.args.size(); ++p) // the defaults
+      if (slots[p].empty() && op.args[p].set)
+        op.args[p].set(node.attrs, bound[op.args[p].name]);
     if (g_.size() >= kMaxLayers) {
       diag_.error(e.loc,
                   "the network expands to more than " + std::to_string(kMaxLayers) + " layers");
