@@ -6,6 +6,7 @@
 #include "frontend/args.h"
 #include "frontend/value.h"
 #include "ir/ops.h"
+#include "ir/report.h"
 
 #include <set>
 
@@ -462,14 +463,10 @@ private:
 
   // The network's totals must be exact too (each layer's were checked).
   void checkTotals() {
-    int64_t params = 0, macs = 0;
-    for (const auto &n : g_.nodes())
-      if (__builtin_add_overflow(params, n->params, &params) ||
-          __builtin_add_overflow(macs, n->macs, &macs)) {
-        diag_.error(n->loc, "the network's total parameter or multiply-add count is too large "
-                            "to count");
-        return;
-      }
+    int at = totals(g_).overflowAt;
+    if (at >= 0)
+      diag_.error(g_.node(at).loc,
+                  "the network's total parameter or multiply-add count is too large to count");
   }
 
   void checkWeightNames() {

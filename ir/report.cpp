@@ -12,11 +12,12 @@ namespace cnnc {
 
 Totals totals(const Graph &g) {
   Totals t;
-  for (const auto &n : g.nodes()) {
-    // The frontend checked that these sums fit (Elaborator::checkTotals).
-    t.params += n->params;
-    t.macs += n->macs;
-  }
+  for (const auto &n : g.nodes())
+    if (__builtin_add_overflow(t.params, n->params, &t.params) ||
+        __builtin_add_overflow(t.macs, n->macs, &t.macs)) {
+      t.overflowAt = n->id;
+      break;
+    }
   return t;
 }
 

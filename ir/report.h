@@ -8,8 +8,11 @@
 
 namespace cnnc {
 
+// The network's parameters and multiply-adds; the frontend rejects a graph
+// whose totals overflow (overflowAt: the node where they did, else -1).
 struct Totals {
   int64_t params = 0, macs = 0;
+  int overflowAt = -1;
 };
 Totals totals(const Graph &g);
 
