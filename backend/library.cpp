@@ -11,8 +11,8 @@
 #include "backend/library.h"
 
 #include "backend/lower.h"
-#include "ir/report.h"
 #include "backend/temp_dir.h"
+#include "ir/report.h"
 #include "schedules/cpu.h"
 
 #include <cstdio>
@@ -71,10 +71,7 @@ Halide::Pipeline buildPipeline(const Graph &g, LoweredNet &net, const Halide::Ta
   return Halide::Pipeline(net.output);
 }
 
-LowerOptions lowerOptions(const Halide::Target &t) {
-  CpuParams p = defaultCpuParams(t);
-  return {p.vec * p.fcVectors, p.vec, p.convVectors};
-}
+LowerOptions lowerOptions(const Halide::Target &t) { return layoutOptions(defaultCpuParams(t)); }
 
 std::vector<Halide::Argument> arguments(const LoweredNet &net) {
   std::vector<Halide::Argument> args = {net.input};

@@ -1,21 +1,33 @@
 // IR -> Halide Funcs, op by op (the algorithm; schedules are elsewhere).
 #include "backend/lower.h"
 
+#include <algorithm>
+
 #include "ir/ops.h"
 
 namespace cnnc {
 
 using namespace Halide;
 
-int convBlock(int64_t channels, const LowerOptions &o) {
-  // The most vectors (up to convVectors) for the least padding.
+int convTilePixels(int vectors, int64_t width, const LowerOptions &o) {
+  int64_t pixels = std::clamp(o.convAccumulators / vectors, 1, o.convMaxPixels);
+  if (width <= 0)
+    return static_cast<int>(pixels);
+  int64_t tiles = (width + pixels - 1) / pixels;
+  return static_cast<int>((width + tiles - 1) / tiles);
+}
+
+int convBlock(int64_t channels, int64_t width, const LowerOptions &o) {
   int best = o.vec;
-  int64_t bestPadded = INT64_MAX;
+  double bestCost = 0;
   for (int v = 1; v <= o.convVectors; ++v) {
     int64_t b = int64_t(o.vec) * v;
     int64_t padded = (channels + b - 1) / b * b;
-    if (padded <= bestPadded) {
-      bestPadded = padded;
+    int p = convTilePixels(v, width, o);
+    double fmas = double(v) * p;
+    double cost = double(padded) * std::max(fmas, 2.0 * (v + p)) / fmas;
+    if (v == 1 || cost <= bestCost) { // ties: more vectors
+      bestCost = cost;
       best = static_cast<int>(b);
     }
   }
@@ -228,7 +240,7 @@ private:
     int groups = static_cast<int>(a.groups);
     int ci = static_cast<int>(s.c / a.groups), co = static_cast<int>(a.out / a.groups);
     int kh = static_cast<int>(a.kernel[0]), kw = static_cast<int>(a.kernel[1]);
-    int block = convBlock(co, opts_);
+    int block = convBlock(co, node.shape.w, opts_);
     int blocks = (co + block - 1) / block; // per group
     l.block = block;
     // Folded batchnorm: W' = W * scale, b' = (b - mean) * scale + shift with

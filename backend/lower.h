@@ -61,14 +61,25 @@ struct LoweredNet {
 
 // Layout choices the algorithm must know, made by the schedule's parameters.
 struct LowerOptions {
-  int fcBlock = 64;    // fc outputs per contiguous weight block
-  int vec = 16;        // floats per vector
-  int convVectors = 4; // most output-channel vectors in a conv's register tile
+  int fcBlock = 64;          // fc outputs per contiguous weight block
+  int vec = 16;              // floats per vector
+  int convVectors = 4;       // most output-channel vectors in a conv's register tile
+  int convAccumulators = 28; // vector registers a conv's register tile may hold
+  int convMaxPixels = 14;    // most output pixels along x in a register tile
 };
 
+// Output pixels along x in a conv's register tile of `vectors` vectors: as
+// many as the accumulators allow, up to convMaxPixels; with `width` given,
+// evened out over the row so that its last tile overlaps the one before least.
+int convTilePixels(int vectors, int64_t width, const LowerOptions &o);
+
 // Output channels per conv weight block (and register tile): vec times the
-// number of vectors, up to convVectors, that pads `channels` least.
-int convBlock(int64_t channels, const LowerOptions &o);
+// number of vectors, up to convVectors, that makes a conv of output `width`
+// cheapest in a model of the tile's loop: channels padded to whole blocks;
+// per step of the reduction one FMA per accumulator, two a cycle, and one
+// load per vector and per pixel, one a cycle (measured: a tile of 1 vector
+// by 14 pixels runs slower than 2 by 14 with 8 % more padding).
+int convBlock(int64_t channels, int64_t width, const LowerOptions &o);
 
 LoweredNet lower(const Graph &g, const LowerOptions &opts);
 

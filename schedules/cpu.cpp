@@ -4,6 +4,7 @@
 #include "schedules/cpu.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace cnnc {
 
@@ -14,13 +15,23 @@ CpuParams defaultCpuParams(const Target &t) {
   if (t.has_feature(Target::AVX512_Skylake) || t.has_feature(Target::AVX512)) {
     p.vec = 16;
     p.convVectors = 4;
-    p.convPixels = 7;
+    p.convAccumulators = 28;
   } else if (t.arch == Target::X86 && t.has_feature(Target::AVX2)) {
     p.vec = 8;
   } else {
     p.vec = 4;
   }
   return p;
+}
+
+LowerOptions layoutOptions(const CpuParams &p) {
+  LowerOptions o;
+  o.fcBlock = p.vec * p.fcVectors;
+  o.vec = p.vec;
+  o.convVectors = p.convVectors;
+  o.convAccumulators = p.convAccumulators;
+  o.convMaxPixels = p.convMaxPixels;
+  return o;
 }
 
 namespace {
@@ -55,15 +66,17 @@ struct Vars {
 };
 
 // The register-tiled convolution of apps/conv_layer: a tile of `block`
-// output channels (a whole weight block, some vectors) by `convPixels`
-// output columns is held in registers while the reduction over input
-// channels, kx and ky runs, reading the block's weights contiguously.
+// output channels (a whole weight block, some vectors) by some output
+// columns (convTilePixels) is held in registers while the reduction over
+// input channels, kx and ky runs, reading the block's weights contiguously;
+// its loop over input channels is unrolled by convUnroll where that divides
+// them.
 // `core` is computed per tile of `st`, whose channel axis is `ch`: the pure
 // definition of the conv's own output (RoundUp: its buffer is padded to
 // whole blocks), or the update of a concat that the conv writes into.
 void convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int block, int64_t width,
               int64_t height, const CpuParams &p, const Vars &v, const std::string &suffix) {
-  int pixels = static_cast<int>(std::min<int64_t>(p.convPixels, width));
+  int pixels = convTilePixels(block / p.vec, width, layoutOptions(p));
   Var xo("xo" + suffix), xi("xi" + suffix), task("task" + suffix);
   VarOrRVar co = ch.is_rvar ? VarOrRVar(RVar("rco" + suffix)) : VarOrRVar(Var("co" + suffix));
   VarOrRVar ci = ch.is_rvar ? VarOrRVar(RVar("rci" + suffix)) : VarOrRVar(Var("ci" + suffix));
@@ -92,6 +105,14 @@ void convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int block, 
       .unroll(v.c)
       .unroll(v.x)
       .unroll(v.y);
+  int unroll = p.convUnroll;
+  std::optional<int64_t> channels = Internal::as_const_int(r.x.extent());
+  while (unroll > 1 && channels && *channels % unroll != 0)
+    unroll /= 2;
+  if (unroll > 1) {
+    RVar rco("rxo" + suffix), rci("rxi" + suffix);
+    core.update().split(r.x, rco, rci, unroll).unroll(rci);
+  }
 }
 
 void scheduleConv(const Node &node, Lowered &l, bool intoConcat, const CpuParams &p,

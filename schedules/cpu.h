@@ -7,9 +7,11 @@
 namespace cnnc {
 
 struct CpuParams {
-  int vec = 8;         // floats per SIMD vector
-  int convVectors = 2; // output-channel vectors held in registers per tile
-  int convPixels = 5;  // output pixels along x held in registers per tile
+  int vec = 8;               // floats per SIMD vector
+  int convVectors = 2;       // most output-channel vectors held in registers per tile
+  int convAccumulators = 10; // vector registers a tile's accumulators may take
+  int convMaxPixels = 14;    // most output pixels along x per tile
+  int convUnroll = 8;        // input channels per step of a conv's reduction loop
   // Layers with fewer output rows than this run (row, channel block) pairs as
   // parallel tasks, not rows alone, so that 14x14 and 7x7 layers at batch 1
   // keep every core busy.
@@ -18,9 +20,13 @@ struct CpuParams {
   int fcVectors = 2;          // output vectors per fc weight block and task
 };
 
-// AVX-512: 32 vector registers hold a 4x7 tile of accumulators (apps/conv_layer's
-// choice); AVX2 and NEON: 16 registers, a 2x5 tile.
+// AVX-512: 32 vector registers hold 28 accumulators (a tile of 4 vectors by 7
+// pixels, apps/conv_layer's choice, or 2 by 14); AVX2 and NEON: 16 registers,
+// 10 accumulators (2 vectors by 5 pixels).
 CpuParams defaultCpuParams(const Halide::Target &t);
+
+// The layout choices of these parameters (weight blocks) for lower().
+LowerOptions layoutOptions(const CpuParams &p);
 
 void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p);
 

@@ -1,0 +1,45 @@
+// The conv register tile's shape: pixels per tile and channels per weight
+// block, as the AVX-512 and AVX2 schedules choose them.
+#include "backend/lower.h"
+#include "schedules/cpu.h"
+
+#include <catch2/catch.hpp>
+
+using namespace cnnc;
+
+namespace {
+
+LowerOptions avx512() {
+  return layoutOptions(defaultCpuParams(Halide::Target("x86-64-linux-avx512_skylake")));
+}
+
+} // namespace
+
+TEST_CASE("a conv tile's pixels fill its accumulators and even out over the row") {
+  LowerOptions o = avx512();
+  CHECK(convTilePixels(4, 0, o) == 7);  // 28 accumulators
+  CHECK(convTilePixels(2, 0, o) == 14); // 28, at most convMaxPixels
+  CHECK(convTilePixels(3, 0, o) == 9);  // 27
+  CHECK(convTilePixels(1, 0, o) == 14); // capped: more would be load-bound
+  CHECK(convTilePixels(4, 56, o) == 7); // 8 tiles
+  CHECK(convTilePixels(4, 13, o) == 7); // 2 tiles, the second shifted by 1
+  CHECK(convTilePixels(3, 56, o) == 8); // 7 tiles of 9 would leave a 2
+  CHECK(convTilePixels(3, 14, o) == 7); // 2 tiles
+  CHECK(convTilePixels(4, 5, o) == 5);  // narrower than a tile
+  CHECK(convTilePixels(2, 1, o) == 1);
+  LowerOptions avx2 = layoutOptions(defaultCpuParams(Halide::Target("x86-64-linux-avx2")));
+  CHECK(convTilePixels(2, 0, avx2) == 5); // 10 accumulators
+}
+
+TEST_CASE("a conv's weight block pads least among tiles that keep the FMA units busy") {
+  LowerOptions o = avx512();
+  CHECK(convBlock(64, 56, o) == 64);
+  CHECK(convBlock(192, 28, o) == 64);
+  CHECK(convBlock(256, 13, o) == 64);
+  // 208 = 13 x 16: one vector by 14 pixels wastes nothing but loads more
+  // than it multiplies; 3 vectors pad to 240, 4 to 256.
+  CHECK(convBlock(208, 14, o) == 48);
+  CHECK(convBlock(96, 28, o) == 48); // 2 x 48, no padding
+  CHECK(convBlock(16, 28, o) == 16); // two vectors would double the work
+  CHECK(convBlock(24, 28, o) == 32); // 2 x 14 beats 1 x 14 at the same padding
+}
