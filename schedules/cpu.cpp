@@ -70,7 +70,7 @@ struct Vars {
 // columns (convTilePixels) is held in registers while the reduction over
 // input channels, kx and ky runs, reading the block's weights contiguously;
 // its loop over input channels is unrolled by convUnroll where that divides
-// them.
+// them, and entirely where they are fewer.
 // `core` is computed per tile of `st`, whose channel axis is `ch`: the pure
 // definition of the conv's own output (RoundUp: its buffer is padded to
 // whole blocks), or the update of a concat that the conv writes into.
@@ -105,8 +105,12 @@ void convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int block, 
       .unroll(v.c)
       .unroll(v.x)
       .unroll(v.y);
-  int unroll = p.convUnroll;
   std::optional<int64_t> channels = Internal::as_const_int(r.x.extent());
+  if (channels && *channels <= p.convUnroll) { // e.g. the RGB input: no loop at all
+    core.update().unroll(r.x);
+    return;
+  }
+  int unroll = p.convUnroll;
   while (unroll > 1 && channels && *channels % unroll != 0)
     unroll /= 2;
   if (unroll > 1) {
