@@ -1,0 +1,109 @@
+// A/B timing of compiled libraries: loads each (LIB.so:WEIGHTS) in one
+// process and runs them in turn, one call each per round, so that the
+// machine's slow and fast moments fall on all of them alike; prints the
+// minimum, first quartile and median per library, and each median's ratio
+// to the first library's.
+//   alternate [--batch N] [--rounds R] LIB.so:W.safetensors ...
+#include "tools/cnnc/library_api.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace cnnc;
+
+namespace {
+
+struct Entry {
+  std::string lib;
+  LibraryApi api;
+  void *model = nullptr;
+  std::vector<float> input, output;
+  std::vector<double> ms;
+};
+
+int usage() {
+  std::fprintf(stderr, "usage: alternate [--batch N] [--rounds R] LIB.so:WEIGHTS ...\n");
+  return 2;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  int64_t batch = 1;
+  int rounds = 30;
+  std::vector<Entry> entries;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if ((a == "--batch" || a == "--rounds") && i + 1 < argc) {
+      long v = std::strtol(argv[++i], nullptr, 10);
+      if (v < 1)
+        return usage();
+      if (a == "--batch")
+        batch = v;
+      else
+        rounds = static_cast<int>(std::min(v, 100000L));
+      continue;
+    }
+    size_t colon = a.find(':');
+    if (colon == std::string::npos)
+      return usage();
+    Entry e;
+    e.lib = a.substr(0, colon);
+    std::string error;
+    if (!openLibrary(e.lib, e.api, error)) {
+      std::fprintf(stderr, "alternate: %s\n", error.c_str());
+      return 1;
+    }
+    e.model = e.api.load(a.substr(colon + 1).c_str());
+    if (!e.model) {
+      std::fprintf(stderr, "alternate: %s: %s\n", e.lib.c_str(), e.api.lastError());
+      return 1;
+    }
+    entries.push_back(std::move(e));
+  }
+  if (entries.empty())
+    return usage();
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal;
+  for (Entry &e : entries) {
+    int64_t in[3], out[3];
+    e.api.inputDims(in);
+    e.api.outputDims(out);
+    e.input.resize(static_cast<size_t>(batch * in[0] * in[1] * in[2]));
+    e.output.resize(static_cast<size_t>(batch * out[0] * out[1] * out[2]));
+    for (float &v : e.input)
+      v = normal(rng);
+  }
+  auto call = [&](Entry &e) {
+    if (e.api.run(e.model, e.input.data(), batch, e.output.data()) != 0) {
+      std::fprintf(stderr, "alternate: %s: %s\n", e.lib.c_str(), e.api.lastError());
+      std::exit(1);
+    }
+  };
+  for (Entry &e : entries) // warm up
+    for (int w = 0; w < 3; ++w)
+      call(e);
+  for (int r = 0; r < rounds; ++r)
+    for (Entry &e : entries) {
+      auto t0 = std::chrono::steady_clock::now();
+      call(e);
+      e.ms.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+  double base = 0;
+  for (Entry &e : entries) {
+    std::sort(e.ms.begin(), e.ms.end());
+    double median = e.ms[e.ms.size() / 2];
+    if (base == 0)
+      base = median;
+    std::printf("%-40s min %8.2f  p25 %8.2f  median %8.2f ms  %5.2fx\n", e.lib.c_str(), e.ms[0],
+                e.ms[e.ms.size() / 4], median, median / base);
+  }
+  return 0;
+}
