@@ -216,3 +216,35 @@ TEST_CASE("only the C interface is exported; only the C library and libm are nee
   pclose(p);
   CHECK(needed >= 1);
 }
+
+TEST_CASE("buffers kept between runs change no result, across batches, models and frees") {
+  static std::unique_ptr<test::Built> wide = test::build(CNNC_TEST_DIR "/library/wide.cnn");
+  test::Library &lib = wide->lib;
+  std::string weights = wide->dir + "/weights.safetensors";
+  const size_t in = 8 * 64 * 64, out = 64 * 32 * 32;
+  std::vector<float> x(3 * in);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal;
+  for (float &v : x)
+    v = normal(rng);
+  auto run = [&](void *m, int64_t batch) {
+    std::vector<float> y(static_cast<size_t>(batch) * out, -1.0f);
+    REQUIRE(lib.run(m, x.data(), batch, y.data()) == 0);
+    return y;
+  };
+  void *m1 = lib.load(weights.c_str());
+  REQUIRE(m1 != nullptr);
+  std::vector<float> first = run(m1, 3);
+  void *m2 = lib.load(weights.c_str());
+  REQUIRE(m2 != nullptr);
+  CHECK(run(m2, 1) == std::vector<float>(first.begin(), first.begin() + out));
+  CHECK(run(m1, 3) == first);
+  lib.free(m1);
+  CHECK(run(m2, 3) == first);
+  CHECK(run(m2, 2) == std::vector<float>(first.begin(), first.begin() + 2 * out));
+  lib.free(m2); // the last model: the kept buffers are returned
+  void *m3 = lib.load(weights.c_str());
+  REQUIRE(m3 != nullptr);
+  CHECK(run(m3, 3) == first);
+  lib.free(m3);
+}
