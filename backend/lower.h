@@ -75,10 +75,13 @@ int convTilePixels(int vectors, int64_t width, const LowerOptions &o);
 
 // Output channels per conv weight block (and register tile): vec times the
 // number of vectors, up to convVectors, that makes a conv of output `width`
-// cheapest in a model of the tile's loop: channels padded to whole blocks;
-// per step of the reduction one FMA per accumulator, two a cycle, and one
-// load per vector and per pixel, one a cycle (measured: a tile of 1 vector
-// by 14 pixels runs slower than 2 by 14 with 8 % more padding).
+// cheapest in a model of the tile's loop, fitted to measurements on AVX-512:
+// channels padded to whole blocks, pixels computed twice where the last tile
+// of a row overlaps; per step of the reduction, one FMA per accumulator (two
+// a cycle), one load per vector and per pixel (one a cycle) and two more
+// cycles per weight vector, which streams from L2. It prefers 2 vectors by 14
+// pixels to 4 by 7 (measured 6-30 % faster on AlexNet's layers, equal on
+// GoogLeNet's at 28 and 56 wide) but 4 by 7 on layers 7 wide.
 int convBlock(int64_t channels, int64_t width, const LowerOptions &o);
 
 LoweredNet lower(const Graph &g, const LowerOptions &opts);

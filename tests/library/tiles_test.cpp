@@ -31,15 +31,16 @@ TEST_CASE("a conv tile's pixels fill its accumulators and even out over the row"
   CHECK(convTilePixels(2, 0, avx2) == 5); // 10 accumulators
 }
 
-TEST_CASE("a conv's weight block pads least among tiles that keep the FMA units busy") {
+TEST_CASE("a conv's weight block: 2 vectors by 14 pixels, 4 by 7 on narrow layers") {
   LowerOptions o = avx512();
-  CHECK(convBlock(64, 56, o) == 64);
-  CHECK(convBlock(192, 28, o) == 64);
-  CHECK(convBlock(256, 13, o) == 64);
-  // 208 = 13 x 16: one vector by 14 pixels wastes nothing but loads more
-  // than it multiplies; 3 vectors pad to 240, 4 to 256.
-  CHECK(convBlock(208, 14, o) == 48);
-  CHECK(convBlock(96, 28, o) == 48); // 2 x 48, no padding
+  CHECK(convBlock(64, 56, o) == 32);
+  CHECK(convBlock(192, 28, o) == 32);
+  CHECK(convBlock(256, 13, o) == 32); // one tile of 13 covers the row; 4 x 7 computes 14
+  // 208 = 13 x 16: one vector by 14 pixels pads nothing but loads more than
+  // it multiplies; 2 vectors pad to 224.
+  CHECK(convBlock(208, 14, o) == 32);
+  CHECK(convBlock(384, 7, o) == 64); // 2 x 7 would leave half the accumulators idle
+  CHECK(convBlock(832, 7, o) == 64);
   CHECK(convBlock(16, 28, o) == 16); // two vectors would double the work
   CHECK(convBlock(24, 28, o) == 32); // 2 x 14 beats 1 x 14 at the same padding
 }
