@@ -119,11 +119,23 @@ void convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int block, 
   }
 }
 
-void scheduleConv(const Node &node, Lowered &l, bool intoConcat, const CpuParams &p,
+// A copy of a layer's input with its border, parallel over rows: vectorized
+// over channels, or where they are fewer than a vector (the RGB input), over
+// x with the channels unrolled, so that each vector of x is stored
+// interleaved.
+void schedulePadded(Func padded, int64_t channels, const CpuParams &p, const Vars &v) {
+  padded.compute_root().parallel(v.y).parallel(v.n);
+  if (channels >= p.vec)
+    padded.vectorize(v.c, p.vec);
+  else
+    padded.bound(v.c, 0, static_cast<int>(channels)).unroll(v.c).vectorize(v.x, p.vec);
+}
+
+void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat, const CpuParams &p,
                   const Vars &v) {
   const Shape &s = node.shape;
   if (l.padded.defined())
-    l.padded.compute_root().parallel(v.y).parallel(v.n);
+    schedulePadded(l.padded, g.node(node.inputs[0]).shape.c, p, v);
   if (intoConcat)
     return; // tiled by the concat's update (scheduleConcat)
   int64_t perGroup = s.c / node.attrs.groups;
@@ -240,7 +252,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
     case OpKind::BatchNorm:
       break; // inlined into consumers
     case OpKind::Conv:
-      scheduleConv(node, l, intoConcat[static_cast<size_t>(node.id)], p, v);
+      scheduleConv(g, node, l, intoConcat[static_cast<size_t>(node.id)], p, v);
       break;
     case OpKind::Fc:
       scheduleFc(node, l, net.input.dim(3).extent(), p, v);
