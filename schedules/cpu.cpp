@@ -91,10 +91,13 @@ void convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int block, 
   // Parallel tasks are rows, or (row, channel block) pairs on small layers.
   if (height >= p.convBlockTasksBelow)
     st.parallel(v.y);
-  else if (ch.is_rvar) // an RVar fuses with no Var: nested parallel loops
-    st.parallel(co).parallel(v.y);
-  else
-    st.fuse(co, v.y, task).parallel(task);
+  else { // rows inside blocks: consecutive tasks share their weights
+    st.reorder(ci, xi, xo, v.y, co, v.n);
+    if (ch.is_rvar) // an RVar fuses with no Var: nested parallel loops
+      st.parallel(v.y).parallel(co);
+    else
+      st.fuse(v.y, co, task).parallel(task);
+  }
   // Named without a stage: a LoopLevel naming an update stage's index is
   // refused (Halide 21); the loop's name, unique to `st`, is found.
   core.compute_at(owner, xo).vectorize(v.c, p.vec).unroll(v.c).unroll(v.x);
