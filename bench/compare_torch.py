@@ -28,6 +28,10 @@ import parity  # noqa: E402  (torchvision models, weight randomization and pairi
 
 
 def timed(fn, seconds):
+    # Worker threads of the engine timed before (OpenBLAS's spin for up to
+    # 2^28 cycles after each call) would share the cores with this one: let
+    # them fall asleep first.
+    time.sleep(0.3)
     fn()  # warm up
     times = []
     deadline = time.perf_counter() + seconds
