@@ -142,12 +142,22 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
   if (intoConcat)
     return; // tiled by the concat's update (scheduleConcat)
   int64_t perGroup = s.c / node.attrs.groups;
+  if (l.parts.size() > 1 && perGroup % l.block == 0) {
+    // Groups of whole weight blocks: each group's tiles are computed inside
+    // the update that places the group, straight into the output (as convs
+    // into a concat).
+    l.value.compute_root();
+    for (size_t g = 0; g < l.parts.size(); ++g)
+      convTile(l.value, l.value.update(static_cast<int>(g)), l.updates[g].x, l.parts[g], l.reduce,
+               l.block, s.w, s.h, p, v, "_" + l.tiles[g].name());
+    return;
+  }
   for (size_t g = 0; g < l.parts.size(); ++g) {
     l.tiles[g].compute_root();
     convTile(l.tiles[g], l.tiles[g], v.c, l.parts[g], l.reduce, l.block, s.w, s.h, p, v,
              "_" + l.tiles[g].name());
   }
-  if (l.parts.size() > 1) { // groups joined along channels
+  if (l.parts.size() > 1) { // groups joined along channels, copied
     l.value.compute_root();
     for (size_t g = 0; g < l.parts.size(); ++g)
       rowsParallel(l.value.update(static_cast<int>(g)), l.updates[g].x, perGroup, p, v.y, v.n);
