@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -69,16 +68,9 @@ int main(int argc, char **argv) {
   }
   if (entries.empty())
     return usage();
-  std::mt19937 rng(1);
-  std::normal_distribution<float> normal;
   for (Entry &e : entries) {
-    int64_t in[3], out[3];
-    e.api.inputDims(in);
-    e.api.outputDims(out);
-    e.input.resize(static_cast<size_t>(batch * in[0] * in[1] * in[2]));
-    e.output.resize(static_cast<size_t>(batch * out[0] * out[1] * out[2]));
-    for (float &v : e.input)
-      v = normal(rng);
+    e.input = randomInput(e.api, batch);
+    e.output.resize(outputSize(e.api, batch));
   }
   auto call = [&](Entry &e) {
     if (e.api.run(e.model, e.input.data(), batch, e.output.data()) != 0) {

@@ -18,7 +18,6 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <random>
 #include <regex>
 #include <sstream>
 #include <sys/wait.h>
@@ -61,8 +60,8 @@ double percentile(std::vector<double> v, double q) {
 
 // The child: loads the library, warms up, runs for o.seconds and writes each
 // run's milliseconds to `timesPath` ("error: ..." on failure).
-int runChild(const std::string &dir, const Graph &g, const BenchOptions &o,
-             const std::string &timesPath, const std::string &reportPath) {
+int runChild(const std::string &dir, const BenchOptions &o, const std::string &timesPath,
+             const std::string &reportPath) {
   FILE *times = std::fopen(timesPath.c_str(), "w");
   if (!times)
     return 1;
@@ -86,13 +85,7 @@ int runChild(const std::string &dir, const Graph &g, const BenchOptions &o,
     std::fprintf(times, "error: cnnc_load: %s\n", lastError());
     return 1;
   }
-  const Shape &in = g.node(g.input).shape, &out = g.node(g.output).shape;
-  std::vector<float> x(static_cast<size_t>(o.batch * in.c * in.h * in.w));
-  std::mt19937 rng(1);
-  std::normal_distribution<float> normal;
-  for (float &v : x)
-    v = normal(rng);
-  std::vector<float> y(static_cast<size_t>(o.batch * out.c * out.h * out.w));
+  std::vector<float> x = randomInput(api, o.batch), y(outputSize(api, o.batch));
   for (int i = 0; i < 3; ++i) // warm up: threads, page faults, caches
     if (run(model, x.data(), o.batch, y.data()) != 0) {
       std::fprintf(times, "error: cnnc_run: %s\n", lastError());
@@ -140,7 +133,7 @@ int bench(const Graph &g, const BenchOptions &o) {
   if (pid < 0)
     throw std::runtime_error("fork failed");
   if (pid == 0)
-    std::exit(runChild(tmp.path, g, o, timesPath, reportPath)); // exit: the report prints
+    std::exit(runChild(tmp.path, o, timesPath, reportPath)); // exit: the report prints
   int status = 0;
   waitpid(pid, &status, 0);
   std::vector<double> times;

@@ -2,6 +2,7 @@
 #include "tools/cnnc/library_api.h"
 
 #include <dlfcn.h>
+#include <random>
 
 namespace cnnc {
 
@@ -31,6 +32,23 @@ bool openLibrary(const std::string &path, LibraryApi &api, std::string &error) {
     return false;
   }
   return true;
+}
+
+std::vector<float> randomInput(const LibraryApi &api, int64_t batch) {
+  int64_t in[3];
+  api.inputDims(in);
+  std::vector<float> x(static_cast<size_t>(batch * in[0] * in[1] * in[2]));
+  std::mt19937 rng(1);
+  std::normal_distribution<float> normal;
+  for (float &v : x)
+    v = normal(rng);
+  return x;
+}
+
+size_t outputSize(const LibraryApi &api, int64_t batch) {
+  int64_t out[3];
+  api.outputDims(out);
+  return static_cast<size_t>(batch * out[0] * out[1] * out[2]);
 }
 
 } // namespace cnnc

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace cnnc {
 
@@ -22,5 +23,13 @@ struct LibraryApi {
 // Opens `path` and finds the eight cnnc_* functions; false with `error` set
 // if it cannot be loaded or is not a cnnc library.
 bool openLibrary(const std::string &path, LibraryApi &api, std::string &error);
+
+// `batch` images of the library's input shape, standard normal values from
+// seed 1: the input of cnnc run without --input, cnnc bench and
+// bench/alternate.
+std::vector<float> randomInput(const LibraryApi &api, int64_t batch);
+
+// Floats in the output of `batch` images.
+size_t outputSize(const LibraryApi &api, int64_t batch);
 
 } // namespace cnnc

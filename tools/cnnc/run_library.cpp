@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <iostream>
 #include <numeric>
-#include <random>
 #include <vector>
 
 namespace cnnc {
@@ -49,17 +48,13 @@ int runLibrary(const RunOptions &o) {
   } else {
     if (batch < 1)
       return fail("--batch must be at least 1");
-    std::mt19937 rng(1);
-    std::normal_distribution<float> normal;
-    input.resize(static_cast<size_t>(batch * in[0] * in[1] * in[2]));
-    for (float &v : input)
-      v = normal(rng);
+    input = randomInput(api, batch);
   }
   void *model = api.load(o.weights.c_str());
   if (!model)
     return fail(api.lastError());
-  size_t perImage = static_cast<size_t>(out[0] * out[1] * out[2]);
-  std::vector<float> output(static_cast<size_t>(batch) * perImage);
+  size_t perImage = outputSize(api, 1);
+  std::vector<float> output(outputSize(api, batch));
   auto t0 = std::chrono::steady_clock::now();
   int rc = api.run(model, input.data(), batch, output.data());
   auto t1 = std::chrono::steady_clock::now();
