@@ -2,6 +2,7 @@
 #include "backend/lower.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "ir/ops.h"
 
@@ -19,7 +20,7 @@ int convTilePixels(int vectors, int64_t width, const LowerOptions &o) {
 
 int convBlock(int64_t channels, int64_t width, const LowerOptions &o) {
   int best = o.vec;
-  double bestCost = 0;
+  double bestCost = std::numeric_limits<double>::infinity();
   for (int v = 1; v <= o.convVectors; ++v) {
     int64_t b = int64_t(o.vec) * v;
     int64_t padded = (channels + b - 1) / b * b;
@@ -28,7 +29,7 @@ int convBlock(int64_t channels, int64_t width, const LowerOptions &o) {
     double cycles = std::max(fmas / 2, double(v + p)) + 2.0 * v;
     int64_t w = std::max<int64_t>(width, 1), computed = (w + p - 1) / p * p; // last tile shifted
     double cost = double(padded) * cycles / fmas * double(computed) / double(w);
-    if (v == 1 || cost <= bestCost) { // ties: more vectors
+    if (cost <= bestCost) { // ties: more vectors
       bestCost = cost;
       best = static_cast<int>(b);
     }
