@@ -334,6 +334,7 @@ private:
     l.core = core;
     l.reduce = r;
     l.value = f;
+    l.weights = w;
     return l;
   }
 

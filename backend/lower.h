@@ -48,6 +48,7 @@ struct Lowered {
   Halide::Func padded;               // conv/pool: the padded input, if it needs one
   std::vector<Halide::Func> helpers; // other Funcs a schedule must place
   Halide::RDom reduce;               // the reduction domain of core or of parts
+  Halide::ImageParam weights;        // fc: the packed weights, for prefetching
   std::vector<Halide::RDom> updates; // concat/grouped conv: one per update
 };
 

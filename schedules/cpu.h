@@ -18,11 +18,17 @@ struct CpuParams {
   int convBlockTasksBelow = 16;
   bool convIntoConcat = true; // convs write straight into the concat they feed
   int fcVectors = 2;          // output vectors per fc weight block and task
+  int fcUnroll = 4;           // steps of an fc's reduction per loop iteration
+  // How far ahead of its FMAs an fc prefetches its weights into L2, in bytes
+  // (0: not at all). Only where the library writer can make the prefetches
+  // reach L2 (see library.cpp): x86 with an assembler.
+  int fcPrefetchBytes = 0;
 };
 
 // AVX-512: 32 vector registers hold 28 accumulators (a tile of 4 vectors by 7
 // pixels, apps/conv_layer's choice, or 2 by 14); AVX2 and NEON: 16 registers,
-// 10 accumulators (2 vectors by 5 pixels).
+// 10 accumulators (2 vectors by 5 pixels). x86: fc weights prefetched 4 KB
+// ahead.
 CpuParams defaultCpuParams(const Halide::Target &t);
 
 // The layout choices of these parameters (weight blocks) for lower().

@@ -1,7 +1,7 @@
 // One end-to-end check: compile a .cnn to a library, run it on random input
-// at batch 1 and 3 with `cnnc init` weights, and compare with the float64
-// reference: ||out - ref|| / ||ref|| <= 1e-4.
-//   e2e_check FILE.cnn [--target T] [--threads N]
+// at batch 1 and 3 (or those --batches lists) with `cnnc init` weights, and
+// compare with the float64 reference: ||out - ref|| / ||ref|| <= 1e-4.
+//   e2e_check FILE.cnn [--target T] [--threads N] [--batches 1,4,9]
 // --threads also runs one model from N threads at once and requires
 // identical results.
 #include "tests/e2e/library_harness.h"
@@ -32,16 +32,31 @@ std::vector<float> randomInput(size_t count, unsigned seed) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: e2e_check FILE.cnn [--target T] [--threads N]\n");
+    std::fprintf(stderr,
+                 "usage: e2e_check FILE.cnn [--target T] [--threads N] [--batches 1,4,9]\n");
     return 2;
   }
   std::string target = "host";
   int threads = 0;
+  std::vector<int64_t> batches = {1, 3};
   for (int i = 2; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--target"))
+    if (!std::strcmp(argv[i], "--target")) {
       target = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--threads"))
+    } else if (!std::strcmp(argv[i], "--threads")) {
       threads = std::atoi(argv[i + 1]);
+    } else if (!std::strcmp(argv[i], "--batches")) {
+      batches.clear();
+      for (const char *p = argv[i + 1]; *p;) {
+        char *end = nullptr;
+        long long n = std::strtoll(p, &end, 10);
+        if (end == p || n < 1) {
+          std::fprintf(stderr, "e2e_check: bad --batches '%s'\n", argv[i + 1]);
+          return 2;
+        }
+        batches.push_back(n);
+        p = *end == ',' ? end + 1 : end;
+      }
+    }
   }
   std::unique_ptr<test::Built> b;
   try {
@@ -65,7 +80,7 @@ int main(int argc, char **argv) {
   size_t inPer = static_cast<size_t>(in[0] * in[1] * in[2]);
   size_t outPer = static_cast<size_t>(out[0] * out[1] * out[2]);
   int failures = 0;
-  for (int64_t batch : {1, 3}) {
+  for (int64_t batch : batches) {
     std::vector<float> x = randomInput(inPer * static_cast<size_t>(batch), 11);
     std::vector<float> y(outPer * static_cast<size_t>(batch));
     if (b->lib.run(model, x.data(), batch, y.data()) != 0) {
