@@ -16,6 +16,7 @@ CpuParams defaultCpuParams(const Target &t) {
     p.vec = 16;
     p.convVectors = 4;
     p.convAccumulators = 28;
+    p.fcVectors = 3; // 8 images x 3 vectors: 24 accumulators
   } else if (t.arch == Target::X86 && t.has_feature(Target::AVX2)) {
     p.vec = 8;
   } else {
@@ -217,7 +218,7 @@ void scheduleConcat(const Graph &g, const Node &node, LoweredNet &net, const Cpu
 
 // fc, a matrix-vector product at batch 1 and a matrix-matrix product above:
 // each task streams one block of fcBlock outputs' weights once, and with 4 or
-// 8 images keeps their accumulators in registers (8 x 2 vectors on AVX-512),
+// 8 images keeps their accumulators in registers (8 x 3 vectors on AVX-512),
 // so that one weight vector loaded serves every image of the batch block.
 void scheduleFc(const Node &node, Lowered &l, Expr batch, const CpuParams &p, const Vars &v) {
   int block = p.vec * p.fcVectors;
@@ -254,7 +255,10 @@ void scheduleFc(const Node &node, Lowered &l, Expr batch, const CpuParams &p, co
   // fewer lines are in flight: 7 GB/s per core against 13 at batch 1.
   // Prefetches far ahead, which wait on nothing, keep the stream going. The
   // reduction is unrolled so that the accumulators stay in registers around
-  // the prefetch.
+  // the prefetch. Halide (21) covers a step's footprint of k cache lines with
+  // k prefetches 256 bytes apart, not 64: with 2-line steps only every other
+  // line is prefetched, with 3-line steps (AVX-512's 3 vectors) every line
+  // once, with 1-line steps (AVX2's 2 vectors) exactly.
   VarOrRVar step = r.x;
   std::optional<int64_t> channels = Internal::as_const_int(r.x.extent());
   if (p.fcUnroll > 1 && channels && *channels % p.fcUnroll == 0) {
