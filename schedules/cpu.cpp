@@ -77,8 +77,12 @@ struct Vars {
 // `core` is computed per tile of `st`, whose channel axis is `ch`: the pure
 // definition of the conv's own output (RoundUp: its buffer is padded to
 // whole blocks), or the update of a concat that the conv writes into.
-void convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int block, int64_t width,
-              int64_t height, const CpuParams &p, const Vars &v, const std::string &suffix) {
+// Returns the loop of its parallel tasks, named uniquely for `st`, for
+// Funcs that each task computes for itself (LoopLevel(owner, it)): a row of
+// output where the layer has convBlockTasksBelow rows or more, else a
+// (row, channel block) pair.
+VarOrRVar convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int block, int64_t width,
+                   int64_t height, const CpuParams &p, const Vars &v, const std::string &suffix) {
   int pixels = convTilePixels(block / p.vec, width, layoutOptions(p));
   Var xo("xo" + suffix), xi("xi" + suffix), task("task" + suffix);
   VarOrRVar co = ch.is_rvar ? VarOrRVar(RVar("rco" + suffix)) : VarOrRVar(Var("co" + suffix));
@@ -92,14 +96,19 @@ void convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int block, 
       .unroll(xi)
       .parallel(v.n);
   // Parallel tasks are rows, or (row, channel block) pairs on small layers.
-  if (height >= p.convBlockTasksBelow)
-    st.parallel(v.y);
-  else { // rows inside blocks: consecutive tasks share their weights
+  VarOrRVar taskLoop = task;
+  if (height >= p.convBlockTasksBelow) {
+    Var row("row" + suffix);
+    st.rename(v.y, row).parallel(row);
+    taskLoop = row;
+  } else { // rows inside blocks: consecutive tasks share their weights
     st.reorder(ci, xi, xo, v.y, co, v.n);
-    if (ch.is_rvar) // an RVar fuses with no Var: nested parallel loops
+    if (ch.is_rvar) { // an RVar fuses with no Var: nested parallel loops
       st.parallel(v.y).parallel(co);
-    else
+      taskLoop = co;
+    } else {
       st.fuse(v.y, co, task).parallel(task);
+    }
   }
   // Named without a stage: a LoopLevel naming an update stage's index is
   // refused (Halide 21); the loop's name, unique to `st`, is found.
@@ -114,7 +123,7 @@ void convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int block, 
   std::optional<int64_t> channels = Internal::as_const_int(r.x.extent());
   if (channels && *channels <= p.convUnroll) { // e.g. the RGB input: no loop at all
     core.update().unroll(r.x);
-    return;
+    return taskLoop;
   }
   int unroll = p.convUnroll;
   while (unroll > 1 && channels && *channels % unroll != 0)
@@ -123,17 +132,18 @@ void convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int block, 
     RVar rco("rxo" + suffix), rci("rxi" + suffix);
     core.update().split(r.x, rco, rci, unroll).unroll(rci);
   }
+  return taskLoop;
 }
 
 // A copy of a layer's input with its border, parallel over rows: vectorized
 // over channels, or where they are fewer than a vector (the RGB input), over
 // x with the channels unrolled, so that each vector of x is stored
-// interleaved. With `rowsOf` given, computed by each row task of that Func
-// instead, for the input rows the task's window covers.
+// interleaved. Computed `at` a conv's task loop instead of at root, it
+// covers what the task's window reads.
 void schedulePadded(Func padded, int64_t channels, const CpuParams &p, const Vars &v,
-                    std::optional<Func> rowsOf = std::nullopt) {
-  if (rowsOf)
-    padded.compute_at(*rowsOf, v.y);
+                    std::optional<LoopLevel> at = std::nullopt) {
+  if (at)
+    padded.compute_at(*at);
   else
     padded.compute_root().parallel(v.y).parallel(v.n);
   if (channels >= p.vec)
@@ -142,8 +152,9 @@ void schedulePadded(Func padded, int64_t channels, const CpuParams &p, const Var
     padded.bound(v.c, 0, static_cast<int>(channels)).unroll(v.c).vectorize(v.x, p.vec);
 }
 
-void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat, const CpuParams &p,
-                  const Vars &v) {
+// `pool`: the pool this conv reads, fused into it (fusedPool).
+void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
+                  std::optional<Func> pool, const CpuParams &p, const Vars &v) {
   const Shape &s = node.shape;
   int64_t inChannels = g.node(node.inputs[0]).shape.c;
   // The RGB stem's padded input, interleaved, is computed by each row task
@@ -152,13 +163,22 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
   // first: the copy stays in L1/L2 instead of making a round trip through
   // memory (5 MB at batch 8). AlexNet's conv1 alone: 8.7 -> 7.9 ms at batch
   // 8, 1.22 -> 1.18 ms at batch 1.
-  bool stemRows =
-      !intoConcat && l.parts.size() == 1 && inChannels < p.vec && s.h >= p.convBlockTasksBelow;
-  if (l.padded.defined())
-    schedulePadded(l.padded, inChannels, p, v,
-                   stemRows ? std::optional<Func>(l.tiles[0]) : std::nullopt);
+  bool stemRows = l.padded.defined() && !intoConcat && l.parts.size() == 1 && inChannels < p.vec &&
+                  s.h >= p.convBlockTasksBelow;
+  if (l.padded.defined() && !stemRows)
+    schedulePadded(l.padded, inChannels, p, v);
   if (intoConcat)
     return; // tiled by the concat's update (scheduleConcat)
+  if (l.parts.size() == 1) {
+    l.tiles[0].compute_root();
+    VarOrRVar task = convTile(l.tiles[0], l.tiles[0], v.c, l.parts[0], l.reduce, l.block, s.w, s.h,
+                              p, v, "_" + l.tiles[0].name());
+    if (stemRows)
+      schedulePadded(l.padded, inChannels, p, v, LoopLevel(l.tiles[0], task));
+    if (pool)
+      pool->compute_at(LoopLevel(l.tiles[0], task));
+    return;
+  }
   int64_t perGroup = s.c / node.attrs.groups;
   if (l.parts.size() > 1 && perGroup % l.block == 0) {
     // Groups of whole weight blocks: each group's tiles are computed inside
@@ -175,11 +195,29 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
     convTile(l.tiles[g], l.tiles[g], v.c, l.parts[g], l.reduce, l.block, s.w, s.h, p, v,
              "_" + l.tiles[g].name());
   }
-  if (l.parts.size() > 1) { // groups joined along channels, copied
-    l.value.compute_root();
-    for (size_t g = 0; g < l.parts.size(); ++g)
-      rowsParallel(l.value.update(static_cast<int>(g)), l.updates[g].x, perGroup, p, v.y, v.n);
-  }
+  // Groups joined along channels, copied.
+  l.value.compute_root();
+  for (size_t g = 0; g < l.parts.size(); ++g)
+    rowsParallel(l.value.update(static_cast<int>(g)), l.updates[g].x, perGroup, p, v.y, v.n);
+}
+
+// The pool (max or average) that conv `conv` reads, where each of the conv's
+// row tasks can compute the rows of it that the task reads, instead of the
+// whole pool being computed at root and read back from memory: the conv is
+// 1x1 with stride 1 and no padding (a row of it reads one row of the pool),
+// its tasks are rows (convTile), and the pool has no other consumer. Else -1.
+int fusedPool(const Graph &g, const LoweredNet &net, const Node &conv, const CpuParams &p) {
+  const Attrs &a = conv.attrs;
+  if (!p.poolIntoConv || conv.op != OpKind::Conv || a.kernel[0] != 1 || a.kernel[1] != 1 ||
+      a.stride[0] != 1 || a.stride[1] != 1 || a.groups != 1 || a.pad.top != 0 || a.pad.left != 0 ||
+      a.pad.bottom != 0 || a.pad.right != 0 || conv.shape.h < p.convBlockTasksBelow)
+    return -1;
+  int id = conv.inputs[0];
+  OpKind op = g.node(id).op;
+  if ((op != OpKind::MaxPool && op != OpKind::AvgPool) ||
+      net.consumers[static_cast<size_t>(id)].size() != 1)
+    return -1;
+  return id;
 }
 
 bool isElementwise(OpKind op) {
@@ -226,8 +264,11 @@ void scheduleConcat(const Graph &g, const Node &node, LoweredNet &net, const Cpu
       continue;
     }
     const Lowered &c = net.nodes[static_cast<size_t>(conv)];
-    convTile(l.value, st, l.updates[i].x, c.parts[0], c.reduce, c.block, s.w, s.h, p, v,
-             "_" + l.value.name() + "_" + std::to_string(i));
+    VarOrRVar task = convTile(l.value, st, l.updates[i].x, c.parts[0], c.reduce, c.block, s.w, s.h,
+                              p, v, "_" + l.value.name() + "_" + std::to_string(i));
+    int pool = fusedPool(g, net, g.node(conv), p);
+    if (pool >= 0)
+      net.nodes[static_cast<size_t>(pool)].value.compute_at(LoopLevel(l.value, task));
   }
 }
 
@@ -290,13 +331,18 @@ void scheduleFc(const Node &node, Lowered &l, Expr batch, const CpuParams &p, co
 void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
   Vars v;
   std::vector<bool> intoConcat(g.size(), false);
-  for (const auto &nodePtr : g.nodes())
+  std::vector<bool> fusedInto(g.size(), false); // pools computed by their conv's tasks
+  for (const auto &nodePtr : g.nodes()) {
     if (nodePtr->op == OpKind::Concat)
       for (size_t i = 0; i < nodePtr->inputs.size(); ++i) {
         int conv = convIntoConcat(g, net, *nodePtr, i, p);
         if (conv >= 0)
           intoConcat[static_cast<size_t>(conv)] = true;
       }
+    int pool = fusedPool(g, net, *nodePtr, p);
+    if (pool >= 0)
+      fusedInto[static_cast<size_t>(pool)] = true;
+  }
   for (const auto &nodePtr : g.nodes()) {
     const Node &node = *nodePtr;
     Lowered &l = net.nodes[static_cast<size_t>(node.id)];
@@ -309,17 +355,27 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
     case OpKind::Dropout:
     case OpKind::BatchNorm:
       break; // inlined into consumers
-    case OpKind::Conv:
-      scheduleConv(g, node, l, intoConcat[static_cast<size_t>(node.id)], p, v);
+    case OpKind::Conv: {
+      int pool = fusedPool(g, net, node, p);
+      scheduleConv(g, node, l, intoConcat[static_cast<size_t>(node.id)],
+                   pool < 0 ? std::nullopt
+                            : std::optional<Func>(net.nodes[static_cast<size_t>(pool)].value),
+                   p, v);
       break;
+    }
     case OpKind::Fc:
       scheduleFc(node, l, net.input.dim(3).extent(), p, v);
       break;
     case OpKind::MaxPool:
     case OpKind::AvgPool:
     case OpKind::Lrn:
-      l.value.compute_root();
-      rowsParallel(l.value, v.c, s.c, p, v.y, v.n);
+      if (fusedInto[static_cast<size_t>(node.id)]) { // placed by its conv
+        if (fit(p.vec, s.c) > 1)
+          l.value.vectorize(v.c, fit(p.vec, s.c));
+      } else {
+        l.value.compute_root();
+        rowsParallel(l.value, v.c, s.c, p, v.y, v.n);
+      }
       if (l.padded.defined())
         l.padded.compute_at(l.value, v.y).vectorize(v.c, fit(p.vec, s.c));
       if (l.core.defined()) {

@@ -17,6 +17,7 @@ struct CpuParams {
   // keep every core busy.
   int convBlockTasksBelow = 16;
   bool convIntoConcat = true; // convs write straight into the concat they feed
+  bool poolIntoConv = true;   // pools computed by the row tasks of the 1x1 conv they feed
   int fcVectors = 2;          // output vectors per fc weight block and task
   int fcUnroll = 4;           // steps of an fc's reduction per loop iteration
   // How far ahead of its FMAs an fc prefetches its weights into L2, in bytes
