@@ -72,11 +72,11 @@ std::string findOnPath(std::initializer_list<const char *> names) {
   return "";
 }
 
-// The assembler for x86 code whose prefetches are retargeted (see
+// The assembler for x86-64 Linux code whose prefetches are retargeted (see
 // prefetchIntoL2): CNNC_AS, else `as` on PATH; "" where there is none, or
 // for other targets. Without one, the fc schedules go without prefetches.
 std::string findAssembler(const Halide::Target &t) {
-  if (t.arch != Halide::Target::X86)
+  if (t.arch != Halide::Target::X86 || t.bits != 64 || t.os != Halide::Target::Linux)
     return "";
   if (const char *env = std::getenv("CNNC_AS"))
     return env;
