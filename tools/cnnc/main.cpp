@@ -83,7 +83,7 @@ Compiles the network ahead of time with Halide and links it, with Halide's
 runtime and cnnc's loader, into one shared library that needs only libc,
 libm, libpthread and libdl. Writes net.h beside it. Linking runs a linker as
 a program: binutils' ld or lld's ld.lld on PATH (or $CNNC_LD); no C compiler
-is needed. For x86 it also assembles the code with binutils' as (or $CNNC_AS)
+is needed. For x86-64 Linux it also assembles the code with binutils' as ($CNNC_AS)
 where there is one, so that the fc layers' weight prefetches fetch into L2;
 without it they go without prefetches. Nothing is written unless compilation
 succeeds.
