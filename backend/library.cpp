@@ -87,16 +87,12 @@ std::string findAssembler(const Halide::Target &t) {
 // and, for weights streamed once, measured slower than no prefetch on this
 // kind of Xeon (6.9 against 12.2 GB/s on one core); prefetcht1, into L2, made
 // the same stream 22.7 GB/s. The schedules' prefetches are therefore
-// retargeted in the assembly before it is assembled. Returns how many.
-size_t prefetchIntoL2(std::string &assembly) {
+// retargeted in the assembly before it is assembled.
+void prefetchIntoL2(std::string &assembly) {
   const std::string from = "\tprefetchnta\t", to = "\tprefetcht1\t";
-  size_t count = 0;
   for (size_t at = assembly.find(from); at != std::string::npos;
-       at = assembly.find(from, at + to.size())) {
+       at = assembly.find(from, at + to.size()))
     assembly.replace(at, from.size(), to);
-    ++count;
-  }
-  return count;
 }
 
 std::string readText(const std::string &path) {
@@ -129,6 +125,18 @@ std::vector<Halide::Argument> arguments(const LoweredNet &net) {
   for (const auto &w : net.weights)
     args.push_back(w.param);
   return args;
+}
+
+// The pipeline's assembly, written to `path` first; its prefetches
+// retargeted where `assembler` is to assemble it, so that --emit asm shows
+// what the library gets.
+std::string compileAssembly(Halide::Pipeline &p, const LoweredNet &net, const Halide::Target &t,
+                            const std::string &path, const std::string &assembler) {
+  p.compile_to_assembly(path, arguments(net), "cnnc_pipeline", t);
+  std::string text = readText(path);
+  if (!assembler.empty())
+    prefetchIntoL2(text);
+  return text;
 }
 
 std::string exeDir() {
@@ -219,11 +227,7 @@ std::string emitStage(const Graph &g, const std::string &target, bool assembly) 
     p.compile_to_lowered_stmt(path, arguments(net), Halide::StmtOutputFormat::Text, t);
     return readText(path);
   }
-  p.compile_to_assembly(path, arguments(net), "cnnc_pipeline", t);
-  std::string text = readText(path);
-  if (!assembler.empty())
-    prefetchIntoL2(text); // as the library gets it
-  return text;
+  return compileAssembly(p, net, t, path, assembler);
 }
 
 void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOptions &opts) {
@@ -238,10 +242,8 @@ void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOption
   if (assembler.empty()) {
     p.compile_to_object(tmp.path + "/pipeline.o", arguments(net), "cnnc_pipeline", t);
   } else {
-    p.compile_to_assembly(tmp.path + "/pipeline.s", arguments(net), "cnnc_pipeline", t);
-    std::string text = readText(tmp.path + "/pipeline.s");
-    prefetchIntoL2(text);
-    writeText(tmp.path + "/pipeline.s", text);
+    std::string path = tmp.path + "/pipeline.s";
+    writeText(path, compileAssembly(p, net, t, path, assembler));
     if (runProgram({assembler, "--64", "-o", "pipeline.o", "pipeline.s"}, tmp.path, log) != 0)
       throw std::runtime_error("the assembler (" + assembler + ") failed:\n" + log);
   }

@@ -180,7 +180,7 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
     return;
   }
   int64_t perGroup = s.c / node.attrs.groups;
-  if (l.parts.size() > 1 && perGroup % l.block == 0) {
+  if (perGroup % l.block == 0) {
     // Groups of whole weight blocks: each group's tiles are computed inside
     // the update that places the group, straight into the output (as convs
     // into a concat).
@@ -251,8 +251,9 @@ int convIntoConcat(const Graph &g, const LoweredNet &net, const Node &cat, size_
   }
 }
 
-void scheduleConcat(const Graph &g, const Node &node, LoweredNet &net, const CpuParams &p,
-                    const Vars &v) {
+// `fusedPools`: pool id -> the conv whose row tasks compute it, or -1.
+void scheduleConcat(const Graph &g, const Node &node, LoweredNet &net,
+                    const std::vector<int> &fusedPools, const CpuParams &p, const Vars &v) {
   Lowered &l = net.nodes[static_cast<size_t>(node.id)];
   l.value.compute_root();
   for (size_t i = 0; i < node.inputs.size(); ++i) {
@@ -266,8 +267,8 @@ void scheduleConcat(const Graph &g, const Node &node, LoweredNet &net, const Cpu
     const Lowered &c = net.nodes[static_cast<size_t>(conv)];
     VarOrRVar task = convTile(l.value, st, l.updates[i].x, c.parts[0], c.reduce, c.block, s.w, s.h,
                               p, v, "_" + l.value.name() + "_" + std::to_string(i));
-    int pool = fusedPool(g, net, g.node(conv), p);
-    if (pool >= 0)
+    int pool = g.node(conv).inputs[0];
+    if (fusedPools[static_cast<size_t>(pool)] == conv)
       net.nodes[static_cast<size_t>(pool)].value.compute_at(LoopLevel(l.value, task));
   }
 }
@@ -331,7 +332,7 @@ void scheduleFc(const Node &node, Lowered &l, Expr batch, const CpuParams &p, co
 void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
   Vars v;
   std::vector<bool> intoConcat(g.size(), false);
-  std::vector<bool> fusedInto(g.size(), false); // pools computed by their conv's tasks
+  std::vector<int> fusedPools(g.size(), -1); // pool id -> the conv that computes it
   for (const auto &nodePtr : g.nodes()) {
     if (nodePtr->op == OpKind::Concat)
       for (size_t i = 0; i < nodePtr->inputs.size(); ++i) {
@@ -341,7 +342,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
       }
     int pool = fusedPool(g, net, *nodePtr, p);
     if (pool >= 0)
-      fusedInto[static_cast<size_t>(pool)] = true;
+      fusedPools[static_cast<size_t>(pool)] = nodePtr->id;
   }
   for (const auto &nodePtr : g.nodes()) {
     const Node &node = *nodePtr;
@@ -356,10 +357,10 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
     case OpKind::BatchNorm:
       break; // inlined into consumers
     case OpKind::Conv: {
-      int pool = fusedPool(g, net, node, p);
+      size_t in = static_cast<size_t>(node.inputs[0]);
       scheduleConv(g, node, l, intoConcat[static_cast<size_t>(node.id)],
-                   pool < 0 ? std::nullopt
-                            : std::optional<Func>(net.nodes[static_cast<size_t>(pool)].value),
+                   fusedPools[in] == node.id ? std::optional<Func>(net.nodes[in].value)
+                                             : std::nullopt,
                    p, v);
       break;
     }
@@ -369,7 +370,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
     case OpKind::MaxPool:
     case OpKind::AvgPool:
     case OpKind::Lrn:
-      if (fusedInto[static_cast<size_t>(node.id)]) { // placed by its conv
+      if (fusedPools[static_cast<size_t>(node.id)] >= 0) { // placed by its conv
         if (fit(p.vec, s.c) > 1)
           l.value.vectorize(v.c, fit(p.vec, s.c));
       } else {
@@ -390,7 +391,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
       vectorizeUpdate(l.helpers[0], v.c, fit(p.vec, s.c));
       break;
     case OpKind::Concat:
-      scheduleConcat(g, node, net, p, v);
+      scheduleConcat(g, node, net, fusedPools, p, v);
       break;
     case OpKind::Softmax:
       l.value.compute_root().parallel(v.n);
