@@ -84,6 +84,10 @@ struct Vars {
 VarOrRVar convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int block, int64_t width,
                    int64_t height, const CpuParams &p, const Vars &v, const std::string &suffix) {
   int pixels = convTilePixels(block / p.vec, width, layoutOptions(p));
+  // Tiles are sized for the layer's whole width; a consumer that reads fewer
+  // columns (a strided 1x1 conv) would have a tile wider than what it needs
+  // shifted past the layer's left edge. The whole width is computed.
+  owner.bound(v.x, 0, static_cast<int>(width));
   Var xo("xo" + suffix), xi("xi" + suffix), task("task" + suffix);
   VarOrRVar co = ch.is_rvar ? VarOrRVar(RVar("rco" + suffix)) : VarOrRVar(Var("co" + suffix));
   VarOrRVar ci = ch.is_rvar ? VarOrRVar(RVar("rci" + suffix)) : VarOrRVar(Var("ci" + suffix));
