@@ -10,6 +10,7 @@
 // shapes, and its own extents, innermost first.
 #include "backend/library.h"
 
+#include "backend/doomed.h"
 #include "backend/lower.h"
 #include "backend/temp_dir.h"
 #include "ir/report.h"
@@ -239,11 +240,14 @@ void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOption
   LoweredNet net = lower(g, lowerOptions(t));
   Halide::Pipeline p = buildPipeline(g, net, t, assembler);
   std::string log;
-  if (assembler.empty()) {
-    p.compile_to_object(tmp.path + "/pipeline.o", arguments(net), "cnnc_pipeline", t);
-  } else {
-    std::string path = tmp.path + "/pipeline.s";
-    writeText(path, compileAssembly(p, net, t, path, assembler));
+  compileOrThrowIfDoomed([&] {
+    if (assembler.empty())
+      p.compile_to_object(tmp.path + "/pipeline.o", arguments(net), "cnnc_pipeline", t);
+    else
+      writeText(tmp.path + "/pipeline.s",
+                compileAssembly(p, net, t, tmp.path + "/pipeline.s", assembler));
+  });
+  if (!assembler.empty()) {
     if (runProgram({assembler, "--64", "-o", "pipeline.o", "pipeline.s"}, tmp.path, log) != 0)
       throw std::runtime_error("the assembler (" + assembler + ") failed:\n" + log);
   }
