@@ -103,13 +103,19 @@ std::string readText(const std::string &path) {
   return ss.str();
 }
 
-// Lowers and schedules the network for `t`; prefetches only where
-// `assembler` can retarget them.
-Halide::Pipeline buildPipeline(const Graph &g, LoweredNet &net, const Halide::Target &t,
-                               const std::string &assembler) {
-  CpuParams params = defaultCpuParams(t);
+// The schedule's parameters for `t`; prefetches only where `assembler` can
+// retarget them.
+CpuParams scheduleParams(const Halide::Target &t, const ParamSettings &settings,
+                         const std::string &assembler) {
+  CpuParams params = cpuParams(t, settings);
   if (assembler.empty())
     params.fcPrefetchBytes = 0;
+  return params;
+}
+
+// Lowers (with the weight layout of `params`) and schedules the network.
+Halide::Pipeline buildPipeline(const Graph &g, LoweredNet &net, const CpuParams &params) {
+  net = lower(g, layoutOptions(params));
   scheduleCpu(g, net, params);
   const Shape &out = g.node(g.output).shape;
   Halide::OutputImageParam ob = net.output.output_buffer();
@@ -118,8 +124,6 @@ Halide::Pipeline buildPipeline(const Graph &g, LoweredNet &net, const Halide::Ta
   ob.dim(2).set_bounds(0, static_cast<int>(out.c));
   return Halide::Pipeline(net.output);
 }
-
-LowerOptions lowerOptions(const Halide::Target &t) { return layoutOptions(defaultCpuParams(t)); }
 
 std::vector<Halide::Argument> arguments(const LoweredNet &net) {
   std::vector<Halide::Argument> args = {net.input};
@@ -217,11 +221,11 @@ const char *kHeader =
 
 } // namespace
 
-std::string emitStage(const Graph &g, const std::string &target, bool assembly) {
-  Halide::Target t = parseTarget(target);
+std::string emitStage(const Graph &g, const LibraryOptions &opts, bool assembly) {
+  Halide::Target t = parseTarget(opts.target);
   std::string assembler = findAssembler(t);
-  LoweredNet net = lower(g, lowerOptions(t));
-  Halide::Pipeline p = buildPipeline(g, net, t, assembler);
+  LoweredNet net;
+  Halide::Pipeline p = buildPipeline(g, net, scheduleParams(t, opts.params, assembler));
   TempDir tmp;
   std::string path = tmp.path + "/net.txt";
   if (!assembly) {
@@ -237,8 +241,8 @@ void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOption
   std::string runtime = findRuntime(opts);
   std::string assembler = findAssembler(t);
   TempDir tmp;
-  LoweredNet net = lower(g, lowerOptions(t));
-  Halide::Pipeline p = buildPipeline(g, net, t, assembler);
+  LoweredNet net;
+  Halide::Pipeline p = buildPipeline(g, net, scheduleParams(t, opts.params, assembler));
   std::string log;
   compileOrThrowIfDoomed([&] {
     if (assembler.empty())

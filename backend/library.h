@@ -7,6 +7,8 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace cnnc {
 
@@ -14,6 +16,9 @@ struct LibraryOptions {
   std::string target = "host"; // a Halide target string
   std::string runtime;         // libcnnc_rt.a; found next to cnnc if empty
   std::string linker;          // ld or ld.lld; found on PATH if empty
+  // Schedule parameters over the target's defaults (schedules/cpu.h,
+  // cpuParamInfo names); std::invalid_argument for an unknown one.
+  std::vector<std::pair<std::string, int>> params;
 };
 
 // Thrown for failures that are the user's to fix (an unknown target, no
@@ -30,8 +35,8 @@ void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOption
 std::string describe(const Graph &g, const struct LoweredNet &net);
 
 // The lowered Halide statement of the network (cnnc --emit halide), or with
-// `assembly` the machine code for `target` (cnnc --emit asm): any target
+// `assembly` the machine code for opts.target (cnnc --emit asm): any target
 // compiles, also one this machine cannot link or run (arm-64-linux).
-std::string emitStage(const Graph &g, const std::string &target, bool assembly);
+std::string emitStage(const Graph &g, const LibraryOptions &opts, bool assembly);
 
 } // namespace cnnc

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <stdexcept>
 
 namespace cnnc {
 
@@ -24,6 +25,40 @@ CpuParams defaultCpuParams(const Target &t) {
   }
   if (t.arch == Target::X86)
     p.fcPrefetchBytes = 4096;
+  return p;
+}
+
+const std::vector<CpuParamInfo> &cpuParamInfo() {
+  static const std::vector<CpuParamInfo> info = {
+      {"conv_vectors", &CpuParams::convVectors, nullptr, 1, 8},
+      {"conv_accumulators", &CpuParams::convAccumulators, nullptr, 1, 64},
+      {"conv_max_pixels", &CpuParams::convMaxPixels, nullptr, 1, 64},
+      {"conv_unroll", &CpuParams::convUnroll, nullptr, 1, 64},
+      {"conv_block_tasks_below", &CpuParams::convBlockTasksBelow, nullptr, 0, 1 << 20},
+      {"conv_into_concat", nullptr, &CpuParams::convIntoConcat, 0, 1},
+      {"pool_into_conv", nullptr, &CpuParams::poolIntoConv, 0, 1},
+      {"fc_vectors", &CpuParams::fcVectors, nullptr, 1, 8},
+      {"fc_unroll", &CpuParams::fcUnroll, nullptr, 1, 64},
+      {"fc_prefetch_bytes", &CpuParams::fcPrefetchBytes, nullptr, 0, 1 << 20},
+  };
+  return info;
+}
+
+CpuParams cpuParams(const Target &t, const ParamSettings &settings) {
+  CpuParams p = defaultCpuParams(t);
+  for (const auto &[name, value] : settings) {
+    const auto &info = cpuParamInfo();
+    auto it = std::find_if(info.begin(), info.end(),
+                           [&](const CpuParamInfo &i) { return name == i.name; });
+    if (it == info.end())
+      throw std::invalid_argument("unknown schedule parameter '" + name + "'");
+    if (value < it->min || value > it->max)
+      throw std::invalid_argument("schedule parameter '" + name + "' out of range");
+    if (it->number)
+      p.*(it->number) = value;
+    else
+      p.*(it->flag) = value != 0;
+  }
   return p;
 }
 

@@ -4,6 +4,10 @@
 
 #include "backend/lower.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace cnnc {
 
 struct CpuParams {
@@ -25,6 +29,24 @@ struct CpuParams {
   // reach L2 (see library.cpp): x86 with an assembler.
   int fcPrefetchBytes = 0;
 };
+
+// A parameter of CpuParams as schedule files name it (docs/schedules.md,
+// which says what each sets): an integer in [min, max], or a flag (0 or 1 in
+// ParamSettings, false or true in files). `vec` is the target's and has none.
+struct CpuParamInfo {
+  const char *name;
+  int CpuParams::*number; // or nullptr for a flag
+  bool CpuParams::*flag;  // or nullptr for a number
+  int min, max;
+};
+const std::vector<CpuParamInfo> &cpuParamInfo();
+
+// Named parameters over a target's defaults, in the order given.
+using ParamSettings = std::vector<std::pair<std::string, int>>;
+
+// The target's defaults with `settings` applied; throws std::invalid_argument
+// for an unknown name or a value out of range.
+CpuParams cpuParams(const Halide::Target &t, const ParamSettings &settings);
 
 // AVX-512: 32 vector registers hold 28 accumulators (a tile of 4 vectors by 7
 // pixels, apps/conv_layer's choice, or 2 by 14); AVX2 and NEON: 16 registers,

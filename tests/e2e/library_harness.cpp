@@ -4,6 +4,7 @@
 #include "backend/library.h"
 #include "frontend/elaborate.h"
 #include "tools/cnnc/init_weights.h"
+#include "tools/cnnc/schedule_file.h"
 
 #include <fstream>
 #include <stdexcept>
@@ -13,7 +14,8 @@ namespace cnnc::test {
 
 std::vector<NamedTensor> weightsOf(const Graph &g) { return initWeights(g, 7); }
 
-std::unique_ptr<Built> build(const std::string &cnnFile, const std::string &target) {
+std::unique_ptr<Built> build(const std::string &cnnFile, const std::string &target,
+                             const std::string &schedule) {
   auto b = std::make_unique<Built>();
   SourceManager sm;
   DiagEngine diag(sm);
@@ -27,6 +29,8 @@ std::unique_ptr<Built> build(const std::string &cnnFile, const std::string &targ
   LibraryOptions opts;
   opts.target = target;
   opts.runtime = CNNC_RUNTIME;
+  if (!schedule.empty())
+    opts.params = readScheduleFile(schedule);
   buildLibrary(*b->graph, b->dir + "/net.so", opts);
   std::ofstream(b->dir + "/weights.safetensors", std::ios::binary)
       << safetensorsBytes(weightsOf(*b->graph));

@@ -20,9 +20,11 @@ struct Built {
   Library lib;
 };
 
-// Compiles `cnnFile` for `target`, writes `cnnc init` weights (seed 7) and
-// loads the library. Throws on failure.
-std::unique_ptr<Built> build(const std::string &cnnFile, const std::string &target = "host");
+// Compiles `cnnFile` for `target` (with the schedule file `schedule`, if
+// any), writes `cnnc init` weights (seed 7) and loads the library. Throws on
+// failure.
+std::unique_ptr<Built> build(const std::string &cnnFile, const std::string &target = "host",
+                             const std::string &schedule = "");
 
 std::vector<NamedTensor> weightsOf(const Graph &g);
 

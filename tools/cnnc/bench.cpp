@@ -116,6 +116,7 @@ int bench(const Graph &g, const BenchOptions &o) {
   TempDir tmp;
   LibraryOptions lib;
   lib.target = o.perLayer ? o.target + "-profile" : o.target;
+  lib.params = o.params;
   if (!o.json)
     std::cerr << "compiling " << g.name << " for " << lib.target << "...\n";
   auto t0 = std::chrono::steady_clock::now();

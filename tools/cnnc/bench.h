@@ -6,12 +6,15 @@
 #include "ir/graph.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace cnnc {
 
 struct BenchOptions {
   int64_t batch = 1;
   std::string target = "host";
+  std::vector<std::pair<std::string, int>> params; // schedule parameters (LibraryOptions)
   bool perLayer = false;
   bool json = false;
   double seconds = 3; // time spent running, after warm-up

@@ -9,6 +9,7 @@
 #include "tools/cnnc/init_weights.h"
 #include "tools/cnnc/output_file.h"
 #include "tools/cnnc/run_library.h"
+#include "tools/cnnc/schedule_file.h"
 #include "tools/cnnc/tensor_io.h"
 
 #include <Halide.h>
@@ -42,6 +43,8 @@ Options:
   -o PATH             output file
   --target T          Halide target for the library: host (default),
                       x86-64-linux-avx2, x86-64-linux-avx512, ...
+  --schedule S.json   compile, bench: set the CPU schedule's named parameters
+                      (docs/schedules.md) over the target's defaults
   --seed N            init: the random seed (default 1)
   --weights W         run: the safetensors weights
   --input X.npy       run: the input batch, float32 [N, C, H, W] (default:
@@ -77,7 +80,8 @@ macs, receptive_field and weights).
 )";
 
 const char *kCompileHelp =
-    R"(usage: cnnc FILE.cnn -o net.so [--target T] [-Werror] [--emit halide|asm]
+    R"(usage: cnnc FILE.cnn -o net.so [--target T] [--schedule S.json] [-Werror]
+                [--emit halide|asm]
 
 Compiles the network ahead of time with Halide and links it, with Halide's
 runtime and cnnc's loader, into one shared library that needs only libc,
@@ -87,6 +91,9 @@ is needed. For x86-64 Linux it also assembles the code with binutils' as ($CNNC_
 where there is one, so that the fc layers' weight prefetches fetch into L2;
 without it they go without prefetches. Nothing is written unless compilation
 succeeds.
+--schedule S.json sets the CPU schedule's named parameters (tile shapes,
+unrolling, fusion, prefetching; docs/schedules.md) over the target's
+defaults; any setting gives the same results, up to float rounding.
 --emit halide prints Halide's lowered statement instead, --emit asm the
 assembly for --target; both work for any target, also one this machine cannot
 link (arm-64-linux).
@@ -111,7 +118,7 @@ output as float32 .npy.
 
 const char *kBenchHelp =
     R"(usage: cnnc bench FILE.cnn [--batch N] [--per-layer] [--json] [--target T]
-                  [--seconds S]
+                  [--schedule S.json] [--seconds S]
 
 Compiles the network, loads `cnnc init` weights (seed 1), runs a random batch
 3 times to warm up and then repeatedly for S seconds (default 3), and prints
@@ -119,8 +126,10 @@ the median time with the 10th and 90th percentiles, images/s, GFLOP/s
 (2 x multiply-adds per second) and the percentage of the machine's fp32 FMA
 peak, measured on all threads right after. --per-layer compiles with Halide's
 profiler and adds each layer's time, GFLOP/s and % of peak (profiled runs are
-somewhat slower than plain ones). Times are for this machine as it is: run
-benchmarks on a quiet machine and compare only numbers from one run.
+somewhat slower than plain ones). --schedule S.json compiles with the
+schedule parameters of S.json (docs/schedules.md). Times are for this machine
+as it is: run benchmarks on a quiet machine and compare only numbers from one
+run.
 )";
 
 const char *kGraphHelp = R"(usage: cnnc graph FILE -o OUT.dot|OUT.svg [-Werror]
@@ -135,6 +144,7 @@ struct Options {
   std::string output;
   std::string emit;
   std::string target = "host";
+  std::string schedule;
   std::string weights;
   std::string data;
   uint64_t seed = 1;
@@ -192,6 +202,8 @@ Options parseArgs(int argc, char **argv) {
         usageError("--emit takes ast, ir, halide or asm, not '" + o.emit + "'");
     } else if (a == "--target")
       o.target = value("--target");
+    else if (a == "--schedule")
+      o.schedule = value("--schedule");
     else if (a == "--weights")
       o.weights = value("--weights");
     else if (a == "--input")
@@ -275,17 +287,15 @@ int run(const Options &o) {
     printIR(std::cout, *graph);
     return 0;
   }
-  if (o.emit == "halide") {
-    std::cout << emitStage(*graph, o.target, false);
-    return 0;
-  }
-  if (o.emit == "asm") {
-    std::cout << emitStage(*graph, o.target, true);
+  LibraryOptions lib;
+  lib.target = o.target;
+  if (!o.schedule.empty())
+    lib.params = readScheduleFile(o.schedule);
+  if (o.emit == "halide" || o.emit == "asm") {
+    std::cout << emitStage(*graph, lib, o.emit == "asm");
     return 0;
   }
   if (o.command == "compile") {
-    LibraryOptions lib;
-    lib.target = o.target;
     buildLibrary(*graph, o.output, lib);
     return 0;
   }
@@ -293,6 +303,7 @@ int run(const Options &o) {
     BenchOptions b;
     b.batch = o.batch;
     b.target = o.target;
+    b.params = lib.params;
     b.perLayer = o.perLayer;
     b.json = o.json;
     b.seconds = o.seconds;
@@ -352,6 +363,8 @@ int main(int argc, char **argv) {
       o.command == "graph" || o.command == "init" || (o.command == "compile" && o.emit.empty());
   if (needsOutput && o.output.empty())
     usageError(o.command + " needs -o OUTPUT");
+  if (!o.schedule.empty() && o.command != "compile" && o.command != "bench")
+    usageError("--schedule is for compiling and bench, not " + o.command);
   try {
     if (o.command == "run") {
       if (o.weights.empty())

@@ -1,0 +1,82 @@
+// Schedule files: the named parameters they set, and the errors they get,
+// with the line and column of what is wrong.
+#include "backend/library.h"
+#include "schedules/cpu.h"
+#include "tools/cnnc/schedule_file.h"
+
+#include <catch2/catch.hpp>
+
+using namespace cnnc;
+
+namespace {
+
+std::string errorOf(const std::string &text) {
+  try {
+    parseScheduleFile(text, "s.json");
+  } catch (const UserError &e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+} // namespace
+
+TEST_CASE("a schedule file sets parameters over the target's defaults") {
+  auto settings = parseScheduleFile(R"({"cpu": {"conv_unroll": 16, "pool_into_conv": false,
+                                            "fc_vectors": 1}})",
+                                    "s.json");
+  REQUIRE(settings.size() == 3);
+  CHECK(settings[0] == std::make_pair(std::string("conv_unroll"), 16));
+  CHECK(settings[1] == std::make_pair(std::string("pool_into_conv"), 0));
+  Halide::Target avx512("x86-64-linux-avx512_skylake");
+  CpuParams d = defaultCpuParams(avx512), p = cpuParams(avx512, settings);
+  CHECK(p.convUnroll == 16);
+  CHECK(!p.poolIntoConv);
+  CHECK(p.fcVectors == 1);
+  CHECK(p.convVectors == d.convVectors); // not set: the target's
+  CHECK(p.vec == 16);
+  CHECK(parseScheduleFile("{}", "s.json").empty());
+  CHECK(parseScheduleFile(R"({"cpu": {}})", "s.json").empty());
+}
+
+TEST_CASE("every parameter of the table can be set") {
+  Halide::Target avx2("x86-64-linux-avx2");
+  for (const auto &info : cpuParamInfo()) {
+    CpuParams p = cpuParams(avx2, {{info.name, info.min}});
+    CHECK((info.number ? p.*(info.number) : static_cast<int>(p.*(info.flag))) == info.min);
+  }
+  CHECK_THROWS_AS(cpuParams(avx2, {{"vec", 4}}), std::invalid_argument);
+  CHECK_THROWS_AS(cpuParams(avx2, {{"conv_vectors", 0}}), std::invalid_argument);
+}
+
+TEST_CASE("schedule file errors name the place and what was expected") {
+  CHECK(errorOf("{\"cpu\": {\n  \"conv_vector\": 2}}") ==
+        "s.json:2:3: unknown parameter 'conv_vector'; known: conv_vectors, conv_accumulators, "
+        "conv_max_pixels, conv_unroll, conv_block_tasks_below, conv_into_concat, "
+        "pool_into_conv, fc_vectors, fc_unroll, fc_prefetch_bytes");
+  CHECK(errorOf("{\"cpu\": {\"conv_vectors\": 9}}") ==
+        "s.json:1:26: 'conv_vectors' takes an integer in [1, 8]");
+  CHECK(errorOf("{\"cpu\": {\"conv_unroll\": 2.5}}") ==
+        "s.json:1:25: 'conv_unroll' takes an integer in [1, 64]");
+  CHECK(errorOf("{\"cpu\": {\"conv_unroll\": \"8\"}}") ==
+        "s.json:1:25: 'conv_unroll' takes an integer in [1, 64]");
+  CHECK(errorOf("{\"cpu\": {\"pool_into_conv\": 0}}") ==
+        "s.json:1:28: 'pool_into_conv' takes true or false, not a number");
+  CHECK(errorOf("{\"cpu\": {\"fc_unroll\": 2, \"fc_unroll\": 4}}") ==
+        "s.json:1:26: 'fc_unroll' is given twice");
+  CHECK(errorOf("{\"gpu\": {}}") == "s.json:1:2: unknown key 'gpu'; a schedule file has \"cpu\"");
+  CHECK(errorOf("{\"cpu\": 3}") ==
+        "s.json:1:9: \"cpu\" takes an object of parameters, not a number");
+  CHECK(errorOf("[1]") == "s.json:1:1: expected an object {\"cpu\": {...}}, not an array");
+  CHECK(errorOf("{\"cpu\": {\"fc_unroll\": 2,}}") ==
+        "s.json:1:25: expected a key in double quotes");
+  CHECK(errorOf("{\"cpu\": {\"fc_unroll\" 2}}") == "s.json:1:22: expected ':' after the key");
+  CHECK(errorOf("{\"cpu\": {}") == "s.json:1:11: expected ',' or '}' in the object");
+  CHECK(errorOf("{\"cpu\": {}} x") == "s.json:1:13: expected the end of the file after the "
+                                      "top-level value");
+  CHECK(errorOf("") == "s.json:1:1: unexpected end of the file");
+  CHECK(errorOf("{\"cpu\": {\"fc_unroll\": 1-2}}") == "s.json:1:23: '1-2' is not a number");
+  CHECK(errorOf("{\"cpu\": tru}") == "s.json:1:9: expected a JSON value");
+  CHECK_THROWS_WITH(readScheduleFile("/nonexistent/s.json"),
+                    "cannot read the schedule file '/nonexistent/s.json'");
+}

@@ -1,0 +1,20 @@
+// Schedule files (docs/schedules.md): a JSON object whose "cpu" object sets
+// the CPU schedule's named parameters over the target's defaults.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cnnc {
+
+// The settings of a schedule file's text, in file order. Throws UserError
+// "PATH:LINE:COL: what was expected" for malformed JSON, an unknown key or
+// parameter, a value of the wrong kind or out of range, or a repeated key.
+std::vector<std::pair<std::string, int>> parseScheduleFile(const std::string &text,
+                                                           const std::string &path);
+
+// The same for a file on disk; an unreadable file is a UserError too.
+std::vector<std::pair<std::string, int>> readScheduleFile(const std::string &path);
+
+} // namespace cnnc
