@@ -39,6 +39,15 @@ TEST_CASE("a schedule file sets parameters over the target's defaults") {
   CHECK(parseScheduleFile(R"({"cpu": {}})", "s.json").empty());
 }
 
+TEST_CASE("settings written as JSON read back") {
+  std::vector<std::pair<std::string, int>> settings = {
+      {"conv_unroll", 16}, {"pool_into_conv", 0}, {"conv_into_concat", 1}};
+  std::string json = cpuSettingsJson(settings);
+  CHECK(json == R"({"conv_unroll": 16, "pool_into_conv": false, "conv_into_concat": true})");
+  CHECK(parseScheduleFile("{\"cpu\": " + json + "}", "s.json") == settings);
+  CHECK(cpuSettingsJson({}) == "{}");
+}
+
 TEST_CASE("every parameter of the table can be set") {
   Halide::Target avx2("x86-64-linux-avx2");
   for (const auto &info : cpuParamInfo()) {

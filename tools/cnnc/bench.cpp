@@ -9,6 +9,7 @@
 #include "ir/report.h"
 #include "tools/cnnc/init_weights.h"
 #include "tools/cnnc/library_api.h"
+#include "tools/cnnc/schedule_file.h"
 #include "tools/cnnc/tensor_io.h"
 
 #include <algorithm>
@@ -178,11 +179,11 @@ int bench(const Graph &g, const BenchOptions &o) {
     std::printf("{\"network\": %s, \"batch\": %lld, \"target\": %s, \"runs\": %zu, "
                 "\"median_ms\": %.4f, \"p10_ms\": %.4f, \"p90_ms\": %.4f, \"images_per_s\": %.2f, "
                 "\"gflops\": %.2f, \"peak_gflops\": %.2f, \"percent_of_peak\": %.2f, "
-                "\"compile_s\": %.2f",
+                "\"compile_s\": %.2f, \"schedule\": %s",
                 jsonString(g.name).c_str(), static_cast<long long>(o.batch),
                 jsonString(o.target).c_str(), times.size(), median, p10, p90,
                 static_cast<double>(o.batch) * 1000 / median, netGflops, peak,
-                100 * netGflops / peak, compileS);
+                100 * netGflops / peak, compileS, cpuSettingsJson(o.params).c_str());
     if (o.perLayer) {
       std::printf(", \"layers\": [");
       bool first = true;

@@ -242,6 +242,19 @@ std::vector<std::pair<std::string, int>> parseScheduleFile(const std::string &te
   return settings;
 }
 
+std::string cpuSettingsJson(const std::vector<std::pair<std::string, int>> &settings) {
+  std::string out = "{";
+  for (const auto &[name, value] : settings) {
+    const auto &info = cpuParamInfo();
+    auto it = std::find_if(info.begin(), info.end(),
+                           [&](const CpuParamInfo &i) { return name == i.name; });
+    bool flag = it != info.end() && !it->number;
+    out += (out.size() > 1 ? ", \"" : "\"") + name +
+           "\": " + (flag ? (value ? "true" : "false") : std::to_string(value));
+  }
+  return out + "}";
+}
+
 std::vector<std::pair<std::string, int>> readScheduleFile(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)

@@ -14,6 +14,11 @@ namespace cnnc {
 std::vector<std::pair<std::string, int>> parseScheduleFile(const std::string &text,
                                                            const std::string &path);
 
+// Settings as a schedule file's "cpu" object, on one line: {"conv_unroll":
+// 16, "pool_into_conv": false}; parseScheduleFile reads it back when wrapped
+// in {"cpu": ...}.
+std::string cpuSettingsJson(const std::vector<std::pair<std::string, int>> &settings);
+
 // The same for a file on disk; an unreadable file is a UserError too.
 std::vector<std::pair<std::string, int>> readScheduleFile(const std::string &path);
 
