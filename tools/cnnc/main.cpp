@@ -11,6 +11,7 @@
 #include "tools/cnnc/run_library.h"
 #include "tools/cnnc/schedule_file.h"
 #include "tools/cnnc/tensor_io.h"
+#include "tools/cnnc/tune.h"
 
 #include <Halide.h>
 
@@ -33,6 +34,8 @@ Commands:
                       run a compiled library once; print the top-5 outputs
   bench FILE          compile, run many times, report the median, GFLOP/s and
                       % of the machine's peak (--per-layer: each layer)
+  tune FILE -o S.json search the schedule's parameters on this machine; write
+                      the fastest as a schedule file for --schedule
   check FILE          parse and validate a network; print diagnostics only
   summary FILE        per-layer table: name, op, output shape, params,
                       multiply-adds, receptive field; totals
@@ -49,7 +52,10 @@ Options:
   --weights W         run: the safetensors weights
   --input X.npy       run: the input batch, float32 [N, C, H, W] (default:
                       random normal)
-  --batch N           run, bench: batch size of the random input (default 1)
+  --batch N           run, bench, tune: batch size of the random input
+                      (default 1)
+  --budget SECONDS    tune: time for the search, compiles included (default
+                      300)
   --per-layer         bench: time each layer too
   --seconds S         bench: how long to run after warming up (default 3)
   --json              summary, bench: print one JSON object instead of a table
@@ -132,6 +138,20 @@ as it is: run benchmarks on a quiet machine and compare only numbers from one
 run.
 )";
 
+const char *kTuneHelp =
+    R"(usage: cnnc tune FILE.cnn -o S.json [--batch N] [--budget SECONDS] [--target T]
+
+Searches the CPU schedule's named parameters (docs/schedules.md) for this
+network on this machine, at --batch images (default 1), for about SECONDS
+(default 300, compiles included), and writes the fastest settings found as a
+schedule file for `cnnc --schedule` and `cnnc bench --schedule`. Starting
+from the target's defaults, each candidate changes one parameter of the best
+so far; it is compiled and timed against the best in turn in one process,
+and kept when it is at least 3 % faster in two measurements in a row.
+Progress goes to standard error. The target must run on this machine. The
+settings are only as good as the machine is quiet while tuning.
+)";
+
 const char *kGraphHelp = R"(usage: cnnc graph FILE -o OUT.dot|OUT.svg [-Werror]
 
 Writes the layer graph in Graphviz DOT. An .svg output runs Graphviz's 'dot'
@@ -151,6 +171,7 @@ struct Options {
   int64_t batch = 1;
   bool perLayer = false;
   double seconds = 3;
+  double budget = 300;
   bool json = false;
   bool werror = false;
   bool help = false;
@@ -194,6 +215,8 @@ Options parseArgs(int argc, char **argv) {
       o.perLayer = true;
     else if (a == "--seconds")
       o.seconds = positiveReal(value("--seconds"), "--seconds");
+    else if (a == "--budget")
+      o.budget = positiveReal(value("--budget"), "--budget");
     else if (a == "-Werror")
       o.werror = true;
     else if (a == "--emit") {
@@ -309,6 +332,14 @@ int run(const Options &o) {
     b.seconds = o.seconds;
     return bench(*graph, b);
   }
+  if (o.command == "tune") {
+    TuneOptions t;
+    t.output = o.output;
+    t.target = o.target;
+    t.batch = o.batch;
+    t.budget = o.budget;
+    return tune(*graph, t);
+  }
   if (o.command == "init") {
     std::string reason;
     if (!writeFileAtomic(o.output, safetensorsBytes(initWeights(*graph, o.seed)), reason)) {
@@ -350,6 +381,7 @@ int main(int argc, char **argv) {
                      : o.command == "init"    ? kInitHelp
                      : o.command == "run"     ? kRunHelp
                      : o.command == "bench"   ? kBenchHelp
+                     : o.command == "tune"    ? kTuneHelp
                                               : nullptr;
   if (!help)
     usageError("unknown command '" + o.command + "'");
@@ -359,8 +391,8 @@ int main(int argc, char **argv) {
   }
   if (o.input.empty())
     usageError(o.command + (o.command == "run" ? " needs a library" : " needs a .cnn file"));
-  bool needsOutput =
-      o.command == "graph" || o.command == "init" || (o.command == "compile" && o.emit.empty());
+  bool needsOutput = o.command == "graph" || o.command == "init" || o.command == "tune" ||
+                     (o.command == "compile" && o.emit.empty());
   if (needsOutput && o.output.empty())
     usageError(o.command + " needs -o OUTPUT");
   if (!o.schedule.empty() && o.command != "compile" && o.command != "bench")

@@ -1,0 +1,207 @@
+// cnnc tune: a coordinate search. From the target's defaults, each candidate
+// changes one parameter of the best settings so far; it is compiled, loaded
+// beside the best, and both are called in turn in this process, so that the
+// machine's slow and fast moments fall on both alike. A candidate is kept
+// when its median is at least 3 % below the best's twice in a row (the
+// machine's noise between identical libraries reaches 4 % in one
+// measurement, less in two).
+#include "tools/cnnc/tune.h"
+
+#include "backend/library.h"
+#include "backend/temp_dir.h"
+#include "schedules/cpu.h"
+#include "tools/cnnc/init_weights.h"
+#include "tools/cnnc/library_api.h"
+#include "tools/cnnc/output_file.h"
+#include "tools/cnnc/schedule_file.h"
+#include "tools/cnnc/tensor_io.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+
+namespace cnnc {
+
+namespace {
+
+using Settings = std::vector<std::pair<std::string, int>>;
+using Clock = std::chrono::steady_clock;
+
+double seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+// A compiled candidate, loaded with its weights.
+struct Loaded {
+  LibraryApi api;
+  void *model = nullptr;
+  std::vector<float> input, output;
+  ~Loaded() {
+    if (model)
+      api.free(model);
+  }
+};
+
+class Tuner {
+public:
+  Tuner(const Graph &g, const TuneOptions &o) : g_(g), o_(o) {
+    std::ofstream(tmp_.path + "/w.safetensors", std::ios::binary)
+        << safetensorsBytes(initWeights(g, 1));
+  }
+
+  std::unique_ptr<Loaded> build(const Settings &s) {
+    std::string so = tmp_.path + "/c" + std::to_string(++built_) + ".so";
+    LibraryOptions lib;
+    lib.target = o_.target;
+    lib.params = s;
+    auto t0 = Clock::now();
+    buildLibrary(g_, so, lib);
+    lastCompile_ = seconds(t0);
+    auto l = std::make_unique<Loaded>();
+    std::string error;
+    if (!openLibrary(so, l->api, error))
+      throw std::runtime_error(error);
+    l->model = l->api.load((tmp_.path + "/w.safetensors").c_str());
+    if (!l->model)
+      throw std::runtime_error(std::string("cnnc_load: ") + l->api.lastError());
+    l->input = randomInput(l->api, o_.batch);
+    l->output.resize(outputSize(l->api, o_.batch));
+    return l;
+  }
+
+  double call(Loaded &l) {
+    auto t0 = Clock::now();
+    if (l.api.run(l.model, l.input.data(), o_.batch, l.output.data()) != 0)
+      throw std::runtime_error(std::string("cnnc_run: ") + l.api.lastError());
+    return seconds(t0);
+  }
+
+  // Calls `a` and `b` in turn `rounds` times; the ratio of b's median to a's.
+  double ratio(Loaded &a, Loaded &b, int rounds) {
+    call(a);
+    call(b);
+    std::vector<double> ta, tb;
+    for (int r = 0; r < rounds; ++r) {
+      ta.push_back(call(a));
+      tb.push_back(call(b));
+    }
+    std::sort(ta.begin(), ta.end());
+    std::sort(tb.begin(), tb.end());
+    return tb[tb.size() / 2] / ta[ta.size() / 2];
+  }
+
+  double lastCompile() const { return lastCompile_; }
+
+private:
+  const Graph &g_;
+  const TuneOptions &o_;
+  TempDir tmp_;
+  int built_ = 0;
+  double lastCompile_ = 0;
+};
+
+bool has(const Graph &g, OpKind op) {
+  for (const auto &n : g.nodes())
+    if (n->op == op)
+      return true;
+  return false;
+}
+
+// One-parameter changes worth trying on `g`, around the target's defaults.
+Settings candidates(const Graph &g, const CpuParams &d) {
+  Settings c = {{"conv_unroll", 16}, {"conv_unroll", 4}};
+  for (int v = d.convVectors - 1; v >= 1 && v >= d.convVectors - 2; --v)
+    c.push_back({"conv_vectors", v});
+  c.push_back({"conv_accumulators", std::max(1, d.convAccumulators - 4)});
+  c.push_back({"conv_max_pixels", 7});
+  for (int b : {0, 8, 32})
+    c.push_back({"conv_block_tasks_below", b});
+  if (has(g, OpKind::Concat))
+    c.push_back({"conv_into_concat", d.convIntoConcat ? 0 : 1});
+  if (has(g, OpKind::MaxPool) || has(g, OpKind::AvgPool))
+    c.push_back({"pool_into_conv", d.poolIntoConv ? 0 : 1});
+  if (has(g, OpKind::Fc)) {
+    c.push_back({"fc_vectors", std::max(1, d.fcVectors - 1)});
+    c.push_back({"fc_vectors", d.fcVectors + 1});
+    if (d.fcPrefetchBytes > 0) {
+      c.push_back({"fc_prefetch_bytes", d.fcPrefetchBytes * 2});
+      c.push_back({"fc_prefetch_bytes", 0});
+    }
+  }
+  return c;
+}
+
+Settings with(Settings s, const std::pair<std::string, int> &change) {
+  for (auto &kv : s)
+    if (kv.first == change.first) {
+      kv.second = change.second;
+      return s;
+    }
+  s.push_back(change);
+  return s;
+}
+
+} // namespace
+
+int tune(const Graph &g, const TuneOptions &o) {
+  if (o.batch < 1) {
+    std::fprintf(stderr, "cnnc: error: --batch must be at least 1\n");
+    return 1;
+  }
+  auto start = Clock::now();
+  Tuner tuner(g, o);
+  std::fprintf(stderr, "tune: %s at batch %lld for %s, budget %.0f s\n", g.name.c_str(),
+               static_cast<long long>(o.batch), o.target.c_str(), o.budget);
+  Settings best;
+  std::unique_ptr<Loaded> bestLib = tuner.build(best); // a bad target fails here
+  CpuParams defaults = cpuParams(Halide::Target(o.target), {});
+  double compile = tuner.lastCompile();
+  // About a second of calls of each library per measurement, 9 at least.
+  tuner.call(*bestLib); // the first run allocates
+  double once = tuner.call(*bestLib);
+  int rounds = static_cast<int>(std::clamp(1.0 / std::max(once, 1e-6), 9.0, 20000.0));
+  double measure = 4 * rounds * once; // two measurements of two libraries
+  double total = 1;                   // best's time over the defaults'
+  int tried = 0;
+  for (const auto &change : candidates(g, defaults)) {
+    if (seconds(start) + compile + measure > o.budget)
+      break;
+    Settings s = with(best, change);
+    std::unique_ptr<Loaded> lib = tuner.build(s);
+    compile = tuner.lastCompile();
+    ++tried;
+    double r1 = tuner.ratio(*bestLib, *lib, rounds);
+    double r2 = r1 < 0.97 ? tuner.ratio(*bestLib, *lib, rounds) : r1;
+    bool kept = r1 < 0.97 && r2 < 0.97;
+    char line[160];
+    std::snprintf(line, sizeof line, "tune: %s = %d: %.3fx the best's time", change.first.c_str(),
+                  change.second, r1);
+    std::string msg = line;
+    if (r1 < 0.97) {
+      std::snprintf(line, sizeof line, ", then %.3fx", r2);
+      msg += line;
+    }
+    std::fprintf(stderr, "%s%s\n", msg.c_str(), kept ? ": kept" : "");
+    if (kept) {
+      best = s;
+      bestLib = std::move(lib);
+      total *= r2;
+    }
+  }
+  std::string json = "{\"cpu\": " + cpuSettingsJson(best) + "}\n";
+  std::string reason;
+  if (!writeFileAtomic(o.output, json, reason)) {
+    std::fprintf(stderr, "cnnc: error: cannot write '%s': %s\n", o.output.c_str(), reason.c_str());
+    return 1;
+  }
+  std::fprintf(stderr,
+               "tune: %d candidate%s in %.0f s; wrote %s: %s (about %.2fx the defaults' time)\n",
+               tried, tried == 1 ? "" : "s", seconds(start), o.output.c_str(),
+               cpuSettingsJson(best).c_str(), total);
+  return 0;
+}
+
+} // namespace cnnc
