@@ -44,13 +44,18 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
   return info;
 }
 
+const CpuParamInfo *findCpuParam(const std::string &name) {
+  for (const CpuParamInfo &i : cpuParamInfo())
+    if (name == i.name)
+      return &i;
+  return nullptr;
+}
+
 CpuParams cpuParams(const Target &t, const ParamSettings &settings) {
   CpuParams p = defaultCpuParams(t);
   for (const auto &[name, value] : settings) {
-    const auto &info = cpuParamInfo();
-    auto it = std::find_if(info.begin(), info.end(),
-                           [&](const CpuParamInfo &i) { return name == i.name; });
-    if (it == info.end())
+    const CpuParamInfo *it = findCpuParam(name);
+    if (!it)
       throw std::invalid_argument("unknown schedule parameter '" + name + "'");
     if (value < it->min || value > it->max)
       throw std::invalid_argument("schedule parameter '" + name + "' out of range");
@@ -201,7 +206,7 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
                   std::optional<Func> pool, const CpuParams &p, const Vars &v) {
   const Shape &s = node.shape;
   int64_t inChannels = g.node(node.inputs[0]).shape.c;
-  // The RGB stem's padded input, interleaved, is computed by each row task
+  // The RGB stem's padded input is computed by each row task
   // for the input rows its kernel window covers (11 for AlexNet's conv1, read
   // again by the neighbouring rows' tasks) instead of for the whole batch
   // first: the copy stays in L1/L2 instead of making a round trip through

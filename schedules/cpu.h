@@ -40,6 +40,8 @@ struct CpuParamInfo {
   int min, max;
 };
 const std::vector<CpuParamInfo> &cpuParamInfo();
+// The parameter called `name`, or nullptr.
+const CpuParamInfo *findCpuParam(const std::string &name);
 
 // Named parameters over a target's defaults, in the order given.
 using ParamSettings = std::vector<std::pair<std::string, int>>;

@@ -3,7 +3,6 @@
 #include "backend/library.h"
 #include "schedules/cpu.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -215,10 +214,8 @@ std::vector<std::pair<std::string, int>> parseScheduleFile(const std::string &te
       parser.fail(cpu.line, cpu.col,
                   std::string("\"cpu\" takes an object of parameters, not ") + kindName(cpu.kind));
     for (const auto &[name, v] : cpu.members) {
-      const auto &info = cpuParamInfo();
-      auto it = std::find_if(info.begin(), info.end(),
-                             [&](const CpuParamInfo &i) { return name.text == i.name; });
-      if (it == info.end())
+      const CpuParamInfo *it = findCpuParam(name.text);
+      if (!it)
         parser.fail(name.line, name.col,
                     "unknown parameter '" + name.text + "'; known: " + knownNames());
       for (const auto &earlier : settings)
@@ -245,10 +242,8 @@ std::vector<std::pair<std::string, int>> parseScheduleFile(const std::string &te
 std::string cpuSettingsJson(const std::vector<std::pair<std::string, int>> &settings) {
   std::string out = "{";
   for (const auto &[name, value] : settings) {
-    const auto &info = cpuParamInfo();
-    auto it = std::find_if(info.begin(), info.end(),
-                           [&](const CpuParamInfo &i) { return name == i.name; });
-    bool flag = it != info.end() && !it->number;
+    const CpuParamInfo *it = findCpuParam(name);
+    bool flag = it && !it->number;
     out += (out.size() > 1 ? ", \"" : "\"") + name +
            "\": " + (flag ? (value ? "true" : "false") : std::to_string(value));
   }

@@ -29,7 +29,6 @@ namespace cnnc {
 
 namespace {
 
-using Settings = std::vector<std::pair<std::string, int>>;
 using Clock = std::chrono::steady_clock;
 
 double seconds(Clock::time_point since) {
@@ -54,7 +53,7 @@ public:
         << safetensorsBytes(initWeights(g, 1));
   }
 
-  std::unique_ptr<Loaded> build(const Settings &s) {
+  std::unique_ptr<Loaded> build(const ParamSettings &s) {
     std::string so = tmp_.path + "/c" + std::to_string(++built_) + ".so";
     LibraryOptions lib;
     lib.target = o_.target;
@@ -113,8 +112,8 @@ bool has(const Graph &g, OpKind op) {
 }
 
 // One-parameter changes worth trying on `g`, around the target's defaults.
-Settings candidates(const Graph &g, const CpuParams &d) {
-  Settings c = {{"conv_unroll", 16}, {"conv_unroll", 4}};
+ParamSettings candidates(const Graph &g, const CpuParams &d) {
+  ParamSettings c = {{"conv_unroll", 16}, {"conv_unroll", 4}};
   for (int v = d.convVectors - 1; v >= 1 && v >= d.convVectors - 2; --v)
     c.push_back({"conv_vectors", v});
   c.push_back({"conv_accumulators", std::max(1, d.convAccumulators - 4)});
@@ -136,7 +135,7 @@ Settings candidates(const Graph &g, const CpuParams &d) {
   return c;
 }
 
-Settings with(Settings s, const std::pair<std::string, int> &change) {
+ParamSettings with(ParamSettings s, const std::pair<std::string, int> &change) {
   for (auto &kv : s)
     if (kv.first == change.first) {
       kv.second = change.second;
@@ -164,7 +163,7 @@ int tune(const Graph &g, const TuneOptions &o) {
   Tuner tuner(g, o);
   std::fprintf(stderr, "tune: %s at batch %lld for %s, budget %.0f s\n", g.name.c_str(),
                static_cast<long long>(o.batch), o.target.c_str(), o.budget);
-  Settings best;
+  ParamSettings best;
   std::unique_ptr<Loaded> bestLib = tuner.build(best); // a bad target fails here
   CpuParams defaults = cpuParams(Halide::Target(o.target), {});
   double compile = tuner.lastCompile();
@@ -178,7 +177,7 @@ int tune(const Graph &g, const TuneOptions &o) {
   for (const auto &change : candidates(g, defaults)) {
     if (seconds(start) + compile + measure > o.budget)
       break;
-    Settings s = with(best, change);
+    ParamSettings s = with(best, change);
     std::unique_ptr<Loaded> lib = tuner.build(s);
     compile = tuner.lastCompile();
     ++tried;
