@@ -154,9 +154,11 @@ int tune(const Graph &g, const TuneOptions &o) {
   }
   // A search takes minutes: an output that cannot be written fails first.
   std::string dir = std::filesystem::path(o.output).parent_path().string();
-  if (access(dir.empty() ? "." : dir.c_str(), W_OK) != 0) {
+  if (dir.empty())
+    dir = ".";
+  if (access(dir.c_str(), W_OK) != 0) {
     std::fprintf(stderr, "cnnc: error: cannot write '%s': %s is not a writable directory\n",
-                 o.output.c_str(), dir.empty() ? "." : dir.c_str());
+                 o.output.c_str(), dir.c_str());
     return 1;
   }
   auto start = Clock::now();
@@ -199,16 +201,14 @@ int tune(const Graph &g, const TuneOptions &o) {
       total *= r2;
     }
   }
-  std::string json = "{\"cpu\": " + cpuSettingsJson(best) + "}\n";
-  std::string reason;
-  if (!writeFileAtomic(o.output, json, reason)) {
+  std::string settings = cpuSettingsJson(best), reason;
+  if (!writeFileAtomic(o.output, "{\"cpu\": " + settings + "}\n", reason)) {
     std::fprintf(stderr, "cnnc: error: cannot write '%s': %s\n", o.output.c_str(), reason.c_str());
     return 1;
   }
-  std::fprintf(stderr,
-               "tune: %d candidate%s in %.0f s; wrote %s: %s (about %.2fx the defaults' time)\n",
-               tried, tried == 1 ? "" : "s", seconds(start), o.output.c_str(),
-               cpuSettingsJson(best).c_str(), total);
+  std::fprintf(
+      stderr, "tune: %d candidate%s in %.0f s; wrote %s: %s (about %.2fx the defaults' time)\n",
+      tried, tried == 1 ? "" : "s", seconds(start), o.output.c_str(), settings.c_str(), total);
   return 0;
 }
 
