@@ -37,6 +37,14 @@ int convBlock(int64_t channels, int64_t width, const LowerOptions &o) {
   return best;
 }
 
+bool convWinograd(const Node &node, int64_t inChannels, const LowerOptions &o) {
+  const Attrs &a = node.attrs;
+  return o.winogradChannels > 0 && node.op == OpKind::Conv && a.kernel[0] == 3 &&
+         a.kernel[1] == 3 && a.stride[0] == 1 && a.stride[1] == 1 && a.dilation[0] == 1 &&
+         a.dilation[1] == 1 && a.groups == 1 && inChannels >= o.winogradChannels &&
+         a.out >= o.winogradChannels && node.shape.w >= o.winogradWidth;
+}
+
 namespace {
 
 Var c("c"), x("x"), y("y"), n("n");
@@ -100,11 +108,12 @@ private:
   }
 
   // The input of a window op, extended past its edges with `outside`. Also
-  // used without padding when ceil-mode windows may run past the input.
-  Func padInput(const Node &node, Expr outside, const std::string &name) {
+  // used without padding when ceil-mode windows may run past the input, or
+  // `always`.
+  Func padInput(const Node &node, Expr outside, const std::string &name, bool always = false) {
     const Padding &p = node.attrs.pad;
     const Func &src = in(node);
-    bool padded = p.top || p.left || p.bottom || p.right || node.attrs.ceil;
+    bool padded = always || p.top || p.left || p.bottom || p.right || node.attrs.ceil;
     if (!padded)
       return src;
     const Shape &s = inShape(node);
@@ -264,12 +273,17 @@ private:
       bSrc.push_back(convSrc[1]);
     wSrc.insert(wSrc.end(), bnSrc.begin(), bnSrc.end());
     bSrc.insert(bSrc.end(), bnSrc.begin(), bnSrc.end());
-    ImageParam w = weight(bnId >= 0 ? Pack::ConvBn : Pack::Conv, wSrc,
-                          {block, ci, kw, kh, int64_t(blocks) * groups}, eps, groups);
+    bool wino = convWinograd(node, s.c, opts_);
+    ImageParam w =
+        wino ? weight(bnId >= 0 ? Pack::WinoBn : Pack::Wino, wSrc, {block, ci, 16, blocks}, eps)
+             : weight(bnId >= 0 ? Pack::ConvBn : Pack::Conv, wSrc,
+                      {block, ci, kw, kh, int64_t(blocks) * groups}, eps, groups);
     ImageParam b;
     bool hasBias = a.bias || bnId >= 0;
     if (hasBias)
       b = weight(bnId >= 0 ? Pack::BnBias : Pack::Copy, bSrc, {a.out}, eps);
+    if (wino)
+      return lowerWinograd(node, l, w, hasBias ? Expr(b(min(c, int(a.out) - 1))) : Expr(0.0f));
     Func src = padInput(node, 0.0f, name + "_pad");
     if (src.name() != in(node).name())
       l.padded = src;
@@ -303,6 +317,85 @@ private:
         l.updates.push_back(rc);
       }
     }
+    l.reduce = r;
+    l.value = f;
+    return l;
+  }
+
+  // A 3x3 conv with stride 1 by Winograd's F(2x2, 3x3) (Lavin and Gray,
+  // 2015): each 2x2 tile of output pixels comes from the 4x4 tile d of input
+  // pixels around it as Y = A^T [sum over input channels of U . V] A, with
+  // U = G g G^T (the loader transforms the weights g) and V = B^T d B: 16
+  // multiplies a tile and a pair of channels instead of 36. The 16 positions
+  // e of the 4x4 transformed tiles are 16 independent products over input
+  // channels, register-tiled as a 1x1 conv is.
+  //   helpers[0]: V(c, e, tx, ty, n), the transformed input tiles
+  //   parts[0]:   the product at (c, tx, e, ty, n), reduced over `reduce`
+  //   tiles[0]:   its register tiles' owner, M(c, tx, e, ty, n)
+  //   value:      Y(c, x, y, n), the output, bias added
+  // Reads past the input's edges (padding, and the last tile of an odd
+  // width or height) see zeros.
+  Lowered lowerWinograd(const Node &node, Lowered &l, ImageParam w, Expr bias) {
+    static const int BT[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
+    static const int AT[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+    const Attrs &a = node.attrs;
+    const Shape &s = inShape(node);
+    const std::string name = "n" + std::to_string(node.id);
+    Func src = padInput(node, 0.0f, name + "_pad", true);
+    // sum of k[i] * v[i] over the nonzero k[i] (all are 1 or -1)
+    auto combine = [](const int *k, const std::vector<Expr> &v) {
+      Expr sum;
+      for (size_t i = 0; i < v.size(); ++i)
+        if (k[i] != 0 && !sum.defined())
+          sum = k[i] > 0 ? v[i] : -v[i];
+        else if (k[i] != 0)
+          sum = k[i] > 0 ? sum + v[i] : sum - v[i];
+      return sum;
+    };
+    Var e("e"), tx("tx"), ty("ty");
+    Expr x0 = 2 * tx - static_cast<int>(a.pad.left), y0 = 2 * ty - static_cast<int>(a.pad.top);
+    // V = B^T d B: rows first (each row's combinations are shared by the
+    // four columns of V that use them), then columns.
+    std::vector<Expr> vs;
+    for (int r = 0; r < 4; ++r) {
+      std::vector<Expr> rows(4); // (B^T d)[r][i] for each column i
+      for (int i = 0; i < 4; ++i) {
+        std::vector<Expr> col;
+        for (int j = 0; j < 4; ++j)
+          col.push_back(src(c, x0 + i, y0 + j, n));
+        rows[static_cast<size_t>(i)] = combine(BT[r], col);
+      }
+      for (int q = 0; q < 4; ++q)
+        vs.push_back(combine(BT[q], rows));
+    }
+    Func v(name + "_wino_in");
+    v(c, e, tx, ty, n) = mux(e, vs);
+    int ci = static_cast<int>(s.c), block = l.block;
+    RDom r(0, ci, name + "_r");
+    Func product(name + "_wino"), m(name + "_wino_m");
+    product(c, tx, e, ty, n) = 0.0f;
+    product(c, tx, e, ty, n) += w(c % block, r, e, c / block) * v(r, e, tx, ty, n);
+    m(c, tx, e, ty, n) = product(c, tx, e, ty, n);
+    // Y = A^T M A, M at this pixel's tile; x % 2 and y % 2 pick the entry.
+    std::vector<Expr> out;
+    for (int p = 0; p < 2; ++p) {
+      std::vector<Expr> rows(4); // (A^T M)[p][q]
+      for (int q = 0; q < 4; ++q) {
+        std::vector<Expr> col;
+        for (int j = 0; j < 4; ++j)
+          col.push_back(m(c, x / 2, j * 4 + q, y / 2, n));
+        rows[static_cast<size_t>(q)] = combine(AT[p], col);
+      }
+      for (int q = 0; q < 2; ++q)
+        out.push_back(combine(AT[q], rows));
+    }
+    Func f(name);
+    f(c, x, y, n) = bias + mux(y % 2 * 2 + x % 2, out);
+    l.winograd = true;
+    l.padded = src;
+    l.helpers = {v};
+    l.parts = {product};
+    l.tiles = {m};
     l.reduce = r;
     l.value = f;
     return l;

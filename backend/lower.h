@@ -22,6 +22,9 @@ enum class Pack {
   BnShift, // bias - running_mean * scale
   ConvBn,  // Conv of the weights times a folded batchnorm's scale
   BnBias,  // (conv bias or 0 - running_mean) * scale + bias
+  Wino,    // 3x3 [O, I, 3, 3] -> Winograd F(2x2, 3x3) G g G^T: (o % B, i, e, block),
+           // e = 4 * row + column of the 4x4 transformed kernel, zero-padded
+  WinoBn,  // Wino of the weights times a folded batchnorm's scale
 };
 
 struct WeightArg {
@@ -45,6 +48,7 @@ struct Lowered {
   std::vector<Halide::Func> parts;   // conv: one reduction per group
   std::vector<Halide::Func> tiles;   // conv: the output of each group, tiled
   int block = 0;                     // conv: output channels per weight block
+  bool winograd = false;             // conv: parts[0] is the Winograd product (see lower.cpp)
   Halide::Func padded;               // conv/pool: the padded input, if it needs one
   std::vector<Halide::Func> helpers; // other Funcs a schedule must place
   Halide::RDom reduce;               // the reduction domain of core or of parts
@@ -67,7 +71,15 @@ struct LowerOptions {
   int convVectors = 4;       // most output-channel vectors in a conv's register tile
   int convAccumulators = 28; // vector registers a conv's register tile may hold
   int convMaxPixels = 14;    // most output pixels along x in a register tile
+  // 3x3 convs with stride 1, at least this many input and output channels
+  // and an output at least winogradWidth wide (and no groups or dilation)
+  // computed by Winograd's F(2x2, 3x3); 0: none.
+  int winogradChannels = 0;
+  int winogradWidth = 1;
 };
+
+// Whether `node` (a conv) is computed by Winograd's F(2x2, 3x3) under `o`.
+bool convWinograd(const Node &node, int64_t inChannels, const LowerOptions &o);
 
 // Output pixels along x in a conv's register tile of `vectors` vectors: as
 // many as the accumulators allow, up to convMaxPixels; with `width` given,

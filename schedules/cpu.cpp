@@ -37,6 +37,8 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"conv_block_tasks_below", &CpuParams::convBlockTasksBelow, nullptr, 0, 1 << 20},
       {"conv_into_concat", nullptr, &CpuParams::convIntoConcat, 0, 1},
       {"pool_into_conv", nullptr, &CpuParams::poolIntoConv, 0, 1},
+      {"winograd_channels", &CpuParams::winogradChannels, nullptr, 0, 1 << 20},
+      {"winograd_width", &CpuParams::winogradWidth, nullptr, 1, 1 << 20},
       {"fc_vectors", &CpuParams::fcVectors, nullptr, 1, 8},
       {"fc_unroll", &CpuParams::fcUnroll, nullptr, 1, 64},
       {"fc_prefetch_bytes", &CpuParams::fcPrefetchBytes, nullptr, 0, 1 << 20},
@@ -74,6 +76,8 @@ LowerOptions layoutOptions(const CpuParams &p) {
   o.convVectors = p.convVectors;
   o.convAccumulators = p.convAccumulators;
   o.convMaxPixels = p.convMaxPixels;
+  o.winogradChannels = p.winogradChannels;
+  o.winogradWidth = p.winogradWidth;
   return o;
 }
 
@@ -201,11 +205,76 @@ void schedulePadded(Func padded, int64_t channels, const CpuParams &p, const Var
         .vectorize(v.x, p.vec);
 }
 
+// A Winograd conv (lowerWinograd), its output transform computed by stage
+// `st` of `owner` (channel axis `ch`): the conv's own output (computed at
+// root), or the update of a concat that it writes into (its output inlined
+// there). Parallel over rows of 2x2 output tiles; each task pads and
+// transforms the input rows its tiles read, runs the 16 products over input
+// channels register-tiled as other convs (weight blocks by tiles along x)
+// and transforms them into its two rows of output.
+void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t width,
+                   int64_t inChannels, const CpuParams &p, const Vars &v,
+                   const std::string &suffix) {
+  Var ty("ty" + suffix), yi("yi" + suffix), tx("tx" + suffix), xi("xi" + suffix);
+  VarOrRVar co = ch.is_rvar ? VarOrRVar(RVar("rco" + suffix)) : VarOrRVar(Var("co" + suffix));
+  VarOrRVar ci = ch.is_rvar ? VarOrRVar(RVar("rci" + suffix)) : VarOrRVar(Var("ci" + suffix));
+  // A buffer of its own is rounded up to whole tiles and vectors (odd
+  // widths and heights: the last tile's extra pixels land in its padding);
+  // a concat's update is guarded instead.
+  TailStrategy tail = ch.is_rvar ? TailStrategy::GuardWithIf : TailStrategy::RoundUp;
+  st.split(v.y, ty, yi, 2, tail)
+      .split(v.x, tx, xi, 2, tail)
+      .split(ch, co, ci, p.vec, tail)
+      .reorder(ci, xi, yi, co, tx, ty, v.n)
+      .vectorize(ci)
+      .unroll(xi)
+      .unroll(yi)
+      .parallel(ty)
+      .parallel(v.n);
+  // Named without a stage, as in convTile.
+  LoopLevel task(owner, ty);
+  schedulePadded(l.padded, inChannels, p, v, task);
+  Func in = l.helpers[0], m = l.tiles[0], product = l.parts[0];
+  Var e("e"), t("tx"), to("to" + suffix), ti("ti" + suffix), mo("mo" + suffix), mi("mi" + suffix);
+  // Stored position by position: a product reads one position's tiles.
+  in.compute_at(task)
+      .reorder_storage(v.c, t, e)
+      .reorder(v.c, e, t)
+      .vectorize(v.c, fit(p.vec, inChannels))
+      .unroll(e);
+  int pixels = convTilePixels(l.block / p.vec, (width + 1) / 2, layoutOptions(p));
+  m.compute_at(task)
+      .split(v.c, mo, mi, l.block, TailStrategy::RoundUp)
+      .split(t, to, ti, pixels, TailStrategy::ShiftInwards)
+      .reorder(mi, ti, to, mo, e)
+      .vectorize(mi, p.vec)
+      .unroll(mi)
+      .unroll(ti);
+  product.compute_at(m, to).vectorize(v.c, p.vec).unroll(v.c).unroll(t);
+  const RDom &r = l.reduce;
+  Stage update = product.update();
+  update.reorder(v.c, t, r.x, e).vectorize(v.c, p.vec).unroll(v.c).unroll(t);
+  int unroll = p.convUnroll;
+  while (unroll > 1 && inChannels % unroll != 0)
+    unroll /= 2;
+  if (unroll > 1) {
+    RVar rco("rxo" + suffix), rci("rxi" + suffix);
+    update.split(r.x, rco, rci, unroll).unroll(rci);
+  }
+}
+
 // `pool`: the pool this conv reads, fused into it (fusedPool).
 void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
                   std::optional<Func> pool, const CpuParams &p, const Vars &v) {
   const Shape &s = node.shape;
   int64_t inChannels = g.node(node.inputs[0]).shape.c;
+  if (l.winograd) {
+    if (!intoConcat) {
+      l.value.compute_root();
+      winogradTasks(l.value, l.value, v.c, l, s.w, inChannels, p, v, "_" + l.value.name());
+    }
+    return;
+  }
   // The RGB stem's padded input is computed by each row task
   // for the input rows its kernel window covers (11 for AlexNet's conv1, read
   // again by the neighbouring rows' tasks) instead of for the whole batch
@@ -314,8 +383,14 @@ void scheduleConcat(const Graph &g, const Node &node, LoweredNet &net,
       continue;
     }
     const Lowered &c = net.nodes[static_cast<size_t>(conv)];
+    const std::string suffix = "_" + l.value.name() + "_" + std::to_string(i);
+    if (c.winograd) {
+      winogradTasks(l.value, st, l.updates[i].x, c, s.w, g.node(g.node(conv).inputs[0]).shape.c, p,
+                    v, suffix);
+      continue;
+    }
     VarOrRVar task = convTile(l.value, st, l.updates[i].x, c.parts[0], c.reduce, c.block, s.w, s.h,
-                              p, v, "_" + l.value.name() + "_" + std::to_string(i));
+                              p, v, suffix);
     int pool = g.node(conv).inputs[0];
     if (fusedPools[static_cast<size_t>(pool)] == conv)
       net.nodes[static_cast<size_t>(pool)].value.compute_at(LoopLevel(l.value, task));

@@ -22,8 +22,14 @@ struct CpuParams {
   int convBlockTasksBelow = 16;
   bool convIntoConcat = true; // convs write straight into the concat they feed
   bool poolIntoConv = true;   // pools computed by the row tasks of the 1x1 conv they feed
-  int fcVectors = 2;          // output vectors per fc weight block and task
-  int fcUnroll = 4;           // steps of an fc's reduction per loop iteration
+  // 3x3 convs with stride 1, at least this many input and output channels
+  // and an output at least winogradWidth wide by Winograd's F(2x2, 3x3)
+  // (0: none). Narrower layers have too few tiles in a row for the register
+  // tile: GoogLeNet's 7-wide 3x3s 12 % slower that way.
+  int winogradChannels = 32;
+  int winogradWidth = 8;
+  int fcVectors = 2; // output vectors per fc weight block and task
+  int fcUnroll = 4;  // steps of an fc's reduction per loop iteration
   // How far ahead of its FMAs an fc prefetches its weights into L2, in bytes
   // (0: not at all). Only where the library writer can make the prefetches
   // reach L2 (see library.cpp): x86 with an assembler.

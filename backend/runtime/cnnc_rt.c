@@ -136,7 +136,17 @@ static void count_model(int delta) {
 
 /* ---- the network's description ------------------------------------------ */
 
-enum { PACK_COPY, PACK_CONV, PACK_FC, PACK_BN_SCALE, PACK_BN_SHIFT, PACK_CONV_BN, PACK_BN_BIAS };
+enum {
+  PACK_COPY,
+  PACK_CONV,
+  PACK_FC,
+  PACK_BN_SCALE,
+  PACK_BN_SHIFT,
+  PACK_CONV_BN,
+  PACK_BN_BIAS,
+  PACK_WINO,
+  PACK_WINO_BN
+};
 #define MAX_RANK 5
 #define MAX_SOURCES 6 /* a conv folded with a batchnorm: weight, bias and four */
 
@@ -328,6 +338,30 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
                       ? (float)(st_get(f, src[0], ((o * I + i) * KH + ky) * KW + kx) * scale)
                       : 0.0f;
       }
+    break;
+  }
+  case PACK_WINO:
+  case PACK_WINO_BN: { /* [O, I, 3, 3] -> (o % B, i, e, o / B): Winograd F(2x2, 3x3)'s
+                          U = G g G^T, e = 4 * row + column, zeros past O;
+                          WINO_BN: times the folded batchnorm's scale */
+    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    int64_t B = a->dims[0], I = a->dims[1], O = a->sources[0].shape[0];
+    for (int64_t o = 0; o < B * a->dims[3]; ++o) {
+      double scale = a->pack == PACK_WINO_BN && o < O ? bn_scale(f, src + 1, o, a->eps) : 1.0;
+      for (int64_t i = 0; i < I; ++i) {
+        double g[3][3], gt[4][3]; /* the kernel [ky][kx]; G g */
+        for (int ky = 0; ky < 3; ++ky)
+          for (int kx = 0; kx < 3; ++kx)
+            g[ky][kx] = o < O ? st_get(f, src[0], ((o * I + i) * 3 + ky) * 3 + kx) * scale : 0.0;
+        for (int r = 0; r < 4; ++r)
+          for (int kx = 0; kx < 3; ++kx)
+            gt[r][kx] = G[r][0] * g[0][kx] + G[r][1] * g[1][kx] + G[r][2] * g[2][kx];
+        for (int r = 0; r < 4; ++r)
+          for (int q = 0; q < 4; ++q)
+            out[((o / B * 16 + r * 4 + q) * I + i) * B + o % B] =
+                (float)(gt[r][0] * G[q][0] + gt[r][1] * G[q][1] + gt[r][2] * G[q][2]);
+      }
+    }
     break;
   }
   case PACK_FC: { /* [O, C*H*W] -> (o % B, c, x, y, o / B), zeros past O */

@@ -4,7 +4,7 @@ random schedule parameters (docs/schedules.md), run and compared with the
 float64 reference by e2e_check.
 
     tests/fuzz/random_nets.py --e2e-check build/tests/e2e_check
-        [--seed S] [--count N | --seconds T] [--dir D]
+        [--seed S] [--count N | --seconds T] [--dir D] [--winograd]
 
 Each case is a network of convs (strided, dilated, grouped, padded
 asymmetrically, 1x1 with strides that skip columns), pools (ceil mode,
@@ -221,7 +221,7 @@ def random_network(rng, index):
     return f"network fuzz{index}(data: [{c}, {h}, {w}]) {{\n{body}\n    return {x}\n}}\n"
 
 
-def random_schedule(rng):
+def random_schedule(rng, winograd=False):
     params = {
         "conv_vectors": rng.randint(1, 4),
         "conv_accumulators": rng.randint(2, 28),
@@ -233,8 +233,17 @@ def random_schedule(rng):
         "fc_vectors": rng.randint(1, 3),
         "fc_unroll": rng.choice([1, 2, 4, 8]),
         "fc_prefetch_bytes": rng.choice([0, 256, 4096]),
+        "winograd_channels": rng.choice([0, 1, 1, 4, 16, 32]),
+        "winograd_width": rng.choice([1, 2, 8]),
     }
     chosen = rng.sample(sorted(params), rng.randint(1, len(params)))
+    # The default (32 channels and more) rarely applies to these small
+    # networks: most random schedules lower the threshold.
+    if "winograd_channels" not in chosen and rng.random() < 0.75:
+        chosen.append("winograd_channels")
+    if winograd:  # every 3x3 conv with stride 1
+        params["winograd_channels"] = params["winograd_width"] = 1
+        chosen = sorted(set(chosen) | {"winograd_channels", "winograd_width"})
     items = ",\n".join(f'    "{k}": {str(params[k]).lower()}' for k in sorted(chosen))
     return '{\n  "cpu": {\n' + items + "\n  }\n}\n"
 
@@ -246,6 +255,9 @@ def main():
     ap.add_argument("--count", type=int, default=None, help="cases to run (default 10)")
     ap.add_argument("--seconds", type=float, default=None, help="run cases for this long")
     ap.add_argument("--dir", default=None, help="where failing cases are kept")
+    ap.add_argument("--winograd", action="store_true",
+                    help="every case with a random schedule that computes every 3x3 conv "
+                    "with stride 1 by Winograd's F(2x2, 3x3)")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else int(time.time())
     rng = random.Random(seed)
@@ -264,10 +276,10 @@ def main():
                 f.write(random_network(rng, i))
             cmd = [args.e2e_check, cnn, "--batches", f"1,{rng.randint(2, 9)}"]
             sched = None
-            if rng.random() < 0.5:
+            if rng.random() < 0.5 or args.winograd:
                 sched = os.path.join(tmp, f"fuzz{i}.json")
                 with open(sched, "w") as f:
-                    f.write(random_schedule(rng))
+                    f.write(random_schedule(rng, args.winograd))
                 cmd += ["--schedule", sched]
             if rng.random() < 0.25:
                 cmd += ["--target", "x86-64-linux-avx2-fma-f16c-sse41"]

@@ -111,9 +111,25 @@ bool has(const Graph &g, OpKind op) {
   return false;
 }
 
+// Whether `g` has a conv that Winograd could compute with other thresholds.
+bool has3x3(const Graph &g) {
+  LowerOptions all;
+  all.winogradChannels = all.winogradWidth = 1;
+  for (const auto &n : g.nodes())
+    if (n->op == OpKind::Conv && convWinograd(*n, g.node(n->inputs[0]).shape.c, all))
+      return true;
+  return false;
+}
+
 // One-parameter changes worth trying on `g`, around the target's defaults.
 ParamSettings candidates(const Graph &g, const CpuParams &d) {
-  ParamSettings c = {{"conv_unroll", 16}, {"conv_unroll", 4}};
+  ParamSettings c;
+  if (has3x3(g)) { // the largest changes first
+    c.push_back({"winograd_channels", d.winogradChannels ? 0 : 32});
+    c.push_back({"winograd_width", d.winogradWidth > 1 ? 1 : 8});
+  }
+  c.push_back({"conv_unroll", 16});
+  c.push_back({"conv_unroll", 4});
   for (int v = d.convVectors - 1; v >= 1 && v >= d.convVectors - 2; --v)
     c.push_back({"conv_vectors", v});
   c.push_back({"conv_accumulators", std::max(1, d.convAccumulators - 4)});
