@@ -274,10 +274,17 @@ private:
     wSrc.insert(wSrc.end(), bnSrc.begin(), bnSrc.end());
     bSrc.insert(bSrc.end(), bnSrc.begin(), bnSrc.end());
     bool wino = convWinograd(node, s.c, opts_);
-    ImageParam w =
-        wino ? weight(bnId >= 0 ? Pack::WinoBn : Pack::Wino, wSrc, {block, ci, 16, blocks}, eps)
-             : weight(bnId >= 0 ? Pack::ConvBn : Pack::Conv, wSrc,
-                      {block, ci, kw, kh, int64_t(blocks) * groups}, eps, groups);
+    if (wino) { // weight blocks by tiles, not pixels, along x
+      l.winograd = opts_.winogradTile;
+      int64_t tiles = (node.shape.w + l.winograd - 1) / l.winograd;
+      l.block = block = convBlock(co, tiles, opts_);
+      blocks = (co + block - 1) / block;
+    }
+    int64_t positions = int64_t(l.winograd + 2) * (l.winograd + 2);
+    ImageParam w = wino ? weight(bnId >= 0 ? Pack::WinoBn : Pack::Wino, wSrc,
+                                 {block, ci, positions, blocks}, eps)
+                        : weight(bnId >= 0 ? Pack::ConvBn : Pack::Conv, wSrc,
+                                 {block, ci, kw, kh, int64_t(blocks) * groups}, eps, groups);
     ImageParam b;
     bool hasBias = a.bias || bnId >= 0;
     if (hasBias)
@@ -322,80 +329,95 @@ private:
     return l;
   }
 
-  // A 3x3 conv with stride 1 by Winograd's F(2x2, 3x3) (Lavin and Gray,
-  // 2015): each 2x2 tile of output pixels comes from the 4x4 tile d of input
-  // pixels around it as Y = A^T [sum over input channels of U . V] A, with
-  // U = G g G^T (the loader transforms the weights g) and V = B^T d B: 16
-  // multiplies a tile and a pair of channels instead of 36. The 16 positions
-  // e of the 4x4 transformed tiles are 16 independent products over input
-  // channels, register-tiled as a 1x1 conv is.
+  // A 3x3 conv with stride 1 by Winograd's minimal filtering F(m x m, 3x3)
+  // (Lavin and Gray, 2015), m = 2 or 4: each m x m tile of output pixels
+  // comes from the (m+2) x (m+2) tile d of input pixels around it as
+  // Y = A^T [sum over input channels of U . V] A, with U = G g G^T (the
+  // loader transforms the weights g) and V = B^T d B: (m+2)^2 multiplies a
+  // tile and a pair of channels instead of 9 m^2. The (m+2)^2 positions e of
+  // the transformed tiles are independent products over input channels,
+  // register-tiled as a 1x1 conv is.
   //   helpers[0]: V(c, e, tx, ty, n), the transformed input tiles
   //   parts[0]:   the product at (c, tx, e, ty, n), reduced over `reduce`
   //   tiles[0]:   its register tiles' owner, M(c, tx, e, ty, n)
   //   value:      Y(c, x, y, n), the output, bias added
-  // Reads past the input's edges (padding, and the last tile of an odd
-  // width or height) see zeros.
+  // Reads past the input's edges (padding, and the last tile of a width or
+  // height that is not a multiple of m) see zeros.
   Lowered lowerWinograd(const Node &node, Lowered &l, ImageParam w, Expr bias) {
-    static const int BT[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
-    static const int AT[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+    // B^T and A^T of F(2, 3) and F(4, 3) (interpolation points 0, -1, 1
+    // and 0, -1, 1, -2, 2, each with infinity); G is the loader's.
+    static const double BT2[4][6] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
+    static const double AT2[4][6] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+    static const double BT4[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0},
+                                     {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0},
+                                     {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+    static const double AT4[4][6] = {
+        {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
+    const int m = l.winograd, t = m + 2;
+    const double(*BT)[6] = m == 2 ? BT2 : BT4;
+    const double(*AT)[6] = m == 2 ? AT2 : AT4;
     const Attrs &a = node.attrs;
     const Shape &s = inShape(node);
     const std::string name = "n" + std::to_string(node.id);
     Func src = padInput(node, 0.0f, name + "_pad", true);
-    // sum of k[i] * v[i] over the nonzero k[i] (all are 1 or -1)
-    auto combine = [](const int *k, const std::vector<Expr> &v) {
+    // sum of k[i] * v[i] over the nonzero k[i]
+    auto combine = [](const double *k, const std::vector<Expr> &v) {
       Expr sum;
-      for (size_t i = 0; i < v.size(); ++i)
-        if (k[i] != 0 && !sum.defined())
-          sum = k[i] > 0 ? v[i] : -v[i];
-        else if (k[i] != 0)
-          sum = k[i] > 0 ? sum + v[i] : sum - v[i];
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (k[i] == 0)
+          continue;
+        double mag = std::abs(k[i]);
+        Expr term = mag == 1 ? v[i] : v[i] * static_cast<float>(mag);
+        if (!sum.defined())
+          sum = k[i] > 0 ? term : -term;
+        else
+          sum = k[i] > 0 ? sum + term : sum - term;
+      }
       return sum;
     };
     Var e("e"), tx("tx"), ty("ty");
-    Expr x0 = 2 * tx - static_cast<int>(a.pad.left), y0 = 2 * ty - static_cast<int>(a.pad.top);
+    Expr x0 = m * tx - static_cast<int>(a.pad.left), y0 = m * ty - static_cast<int>(a.pad.top);
     // V = B^T d B: rows first (each row's combinations are shared by the
-    // four columns of V that use them), then columns.
+    // columns of V that use them), then columns.
     std::vector<Expr> vs;
-    for (int r = 0; r < 4; ++r) {
-      std::vector<Expr> rows(4); // (B^T d)[r][i] for each column i
-      for (int i = 0; i < 4; ++i) {
+    for (int r = 0; r < t; ++r) {
+      std::vector<Expr> rows(static_cast<size_t>(t)); // (B^T d)[r][i] for each column i
+      for (int i = 0; i < t; ++i) {
         std::vector<Expr> col;
-        for (int j = 0; j < 4; ++j)
+        for (int j = 0; j < t; ++j)
           col.push_back(src(c, x0 + i, y0 + j, n));
         rows[static_cast<size_t>(i)] = combine(BT[r], col);
       }
-      for (int q = 0; q < 4; ++q)
+      for (int q = 0; q < t; ++q)
         vs.push_back(combine(BT[q], rows));
     }
     Func v(name + "_wino_in");
     v(c, e, tx, ty, n) = mux(e, vs);
     int ci = static_cast<int>(s.c), block = l.block;
     RDom r(0, ci, name + "_r");
-    Func product(name + "_wino"), m(name + "_wino_m");
+    Func product(name + "_wino"), mt(name + "_wino_m");
     product(c, tx, e, ty, n) = 0.0f;
     product(c, tx, e, ty, n) += w(c % block, r, e, c / block) * v(r, e, tx, ty, n);
-    m(c, tx, e, ty, n) = product(c, tx, e, ty, n);
-    // Y = A^T M A, M at this pixel's tile; x % 2 and y % 2 pick the entry.
+    mt(c, tx, e, ty, n) = product(c, tx, e, ty, n);
+    // Y = A^T M A, M at this pixel's tile; x % m and y % m pick the entry.
     std::vector<Expr> out;
-    for (int p = 0; p < 2; ++p) {
-      std::vector<Expr> rows(4); // (A^T M)[p][q]
-      for (int q = 0; q < 4; ++q) {
+    for (int p = 0; p < m; ++p) {
+      std::vector<Expr> rows(static_cast<size_t>(t)); // (A^T M)[p][q]
+      for (int q = 0; q < t; ++q) {
         std::vector<Expr> col;
-        for (int j = 0; j < 4; ++j)
-          col.push_back(m(c, x / 2, j * 4 + q, y / 2, n));
+        for (int j = 0; j < t; ++j)
+          col.push_back(mt(c, x / m, j * t + q, y / m, n));
         rows[static_cast<size_t>(q)] = combine(AT[p], col);
       }
-      for (int q = 0; q < 2; ++q)
+      for (int q = 0; q < m; ++q)
         out.push_back(combine(AT[q], rows));
     }
     Func f(name);
-    f(c, x, y, n) = bias + mux(y % 2 * 2 + x % 2, out);
-    l.winograd = true;
+    f(c, x, y, n) = bias + mux(y % m * m + x % m, out);
     l.padded = src;
     l.helpers = {v};
     l.parts = {product};
-    l.tiles = {m};
+    l.tiles = {mt};
     l.reduce = r;
     l.value = f;
     return l;
@@ -431,8 +453,12 @@ private:
     return l;
   }
 
-  // maxpool: padding never wins. avgpool: divides by the window clipped at
-  // the padded edge (count_include_pad).
+  // maxpool: padding never wins: every window holds an element of the input
+  // (padding is at most half the kernel, and a ceil-mode window starts in
+  // the input or its leading padding), so reads past the edges are clamped
+  // to the edge, an element of the same window, and no padded copy is made.
+  // avgpool: divides by the window clipped at the padded edge
+  // (count_include_pad).
   Lowered lowerPool(const Node &node) {
     Lowered l;
     const Attrs &a = node.attrs;
@@ -444,13 +470,14 @@ private:
     RDom r(0, kw, 0, kh, name + "_r");
     Expr ix = x * sw + r.x - left, iy = y * sh + r.y - top;
     Func f(name);
-    Func src =
-        padInput(node, node.op == OpKind::MaxPool ? Float(32).min() : Expr(0.0f), name + "_pad");
-    if (src.name() != in(node).name())
-      l.padded = src;
     if (node.op == OpKind::MaxPool) {
-      f(c, x, y, n) = maximum(src(c, ix, iy, n), name + "_max");
+      Expr cx = clamp(ix, 0, static_cast<int>(s.w) - 1),
+           cy = clamp(iy, 0, static_cast<int>(s.h) - 1);
+      f(c, x, y, n) = maximum(in(node)(c, cx, cy, n), name + "_max");
     } else {
+      Func src = padInput(node, 0.0f, name + "_pad");
+      if (src.name() != in(node).name())
+        l.padded = src;
       Expr y0 = y * sh - top, x0 = x * sw - left;
       Expr y1 = min(y0 + kh, static_cast<int>(s.h + a.pad.bottom));
       Expr x1 = min(x0 + kw, static_cast<int>(s.w + a.pad.right));

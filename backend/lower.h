@@ -22,8 +22,9 @@ enum class Pack {
   BnShift, // bias - running_mean * scale
   ConvBn,  // Conv of the weights times a folded batchnorm's scale
   BnBias,  // (conv bias or 0 - running_mean) * scale + bias
-  Wino,    // 3x3 [O, I, 3, 3] -> Winograd F(2x2, 3x3) G g G^T: (o % B, i, e, block),
-           // e = 4 * row + column of the 4x4 transformed kernel, zero-padded
+  Wino,    // 3x3 [O, I, 3, 3] -> Winograd F(m x m, 3x3) G g G^T: (o % B, i, e, block),
+           // e = (m + 2) * row + column of the transformed kernel, zero-padded;
+           // m = 2 or 4 from the extent of e (16 or 36)
   WinoBn,  // Wino of the weights times a folded batchnorm's scale
 };
 
@@ -43,13 +44,13 @@ struct WeightArg {
 // What a node lowered to. Activations are Funcs (c, x, y, n): channels
 // innermost, then width, height, batch.
 struct Lowered {
-  Halide::Func value;                // the node's result
-  Halide::Func core;                 // fc, pools, lrn: the reduction; else undefined
-  std::vector<Halide::Func> parts;   // conv: one reduction per group
-  std::vector<Halide::Func> tiles;   // conv: the output of each group, tiled
-  int block = 0;                     // conv: output channels per weight block
-  bool winograd = false;             // conv: parts[0] is the Winograd product (see lower.cpp)
-  Halide::Func padded;               // conv/pool: the padded input, if it needs one
+  Halide::Func value;              // the node's result
+  Halide::Func core;               // fc, pools, lrn: the reduction; else undefined
+  std::vector<Halide::Func> parts; // conv: one reduction per group
+  std::vector<Halide::Func> tiles; // conv: the output of each group, tiled
+  int block = 0;                   // conv: output channels per weight block
+  int winograd = 0;    // conv: Winograd's tile m (parts[0] is its product, see lower.cpp), or 0
+  Halide::Func padded; // conv/pool: the padded input, if it needs one
   std::vector<Halide::Func> helpers; // other Funcs a schedule must place
   Halide::RDom reduce;               // the reduction domain of core or of parts
   Halide::ImageParam weights;        // fc: the packed weights, for prefetching
@@ -73,12 +74,13 @@ struct LowerOptions {
   int convMaxPixels = 14;    // most output pixels along x in a register tile
   // 3x3 convs with stride 1, at least this many input and output channels
   // and an output at least winogradWidth wide (and no groups or dilation)
-  // computed by Winograd's F(2x2, 3x3); 0: none.
+  // computed by Winograd's F(m x m, 3x3), m = winogradTile (2 or 4); 0: none.
   int winogradChannels = 0;
   int winogradWidth = 1;
+  int winogradTile = 2;
 };
 
-// Whether `node` (a conv) is computed by Winograd's F(2x2, 3x3) under `o`.
+// Whether `node` (a conv) is computed by Winograd's F(m x m, 3x3) under `o`.
 bool convWinograd(const Node &node, int64_t inChannels, const LowerOptions &o);
 
 // Output pixels along x in a conv's register tile of `vectors` vectors: as

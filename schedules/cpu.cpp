@@ -39,6 +39,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"pool_into_conv", nullptr, &CpuParams::poolIntoConv, 0, 1},
       {"winograd_channels", &CpuParams::winogradChannels, nullptr, 0, 1 << 20},
       {"winograd_width", &CpuParams::winogradWidth, nullptr, 1, 1 << 20},
+      {"winograd_4x4", nullptr, &CpuParams::winograd4x4, 0, 1},
       {"fc_vectors", &CpuParams::fcVectors, nullptr, 1, 8},
       {"fc_unroll", &CpuParams::fcUnroll, nullptr, 1, 64},
       {"fc_prefetch_bytes", &CpuParams::fcPrefetchBytes, nullptr, 0, 1 << 20},
@@ -78,6 +79,7 @@ LowerOptions layoutOptions(const CpuParams &p) {
   o.convMaxPixels = p.convMaxPixels;
   o.winogradChannels = p.winogradChannels;
   o.winogradWidth = p.winogradWidth;
+  o.winogradTile = p.winograd4x4 ? 4 : 2;
   return o;
 }
 
@@ -208,10 +210,10 @@ void schedulePadded(Func padded, int64_t channels, const CpuParams &p, const Var
 // A Winograd conv (lowerWinograd), its output transform computed by stage
 // `st` of `owner` (channel axis `ch`): the conv's own output (computed at
 // root), or the update of a concat that it writes into (its output inlined
-// there). Parallel over rows of 2x2 output tiles; each task pads and
-// transforms the input rows its tiles read, runs the 16 products over input
-// channels register-tiled as other convs (weight blocks by tiles along x)
-// and transforms them into its two rows of output.
+// there). Parallel over rows of m x m output tiles; each task pads and
+// transforms the input rows its tiles read, runs the (m+2)^2 products over
+// input channels register-tiled as other convs (weight blocks by tiles
+// along x) and transforms them into its m rows of output.
 void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t width,
                    int64_t inChannels, const CpuParams &p, const Vars &v,
                    const std::string &suffix) {
@@ -222,8 +224,9 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   // widths and heights: the last tile's extra pixels land in its padding);
   // a concat's update is guarded instead.
   TailStrategy tail = ch.is_rvar ? TailStrategy::GuardWithIf : TailStrategy::RoundUp;
-  st.split(v.y, ty, yi, 2, tail)
-      .split(v.x, tx, xi, 2, tail)
+  const int tile = l.winograd;
+  st.split(v.y, ty, yi, tile, tail)
+      .split(v.x, tx, xi, tile, tail)
       .split(ch, co, ci, p.vec, tail)
       .reorder(ci, xi, yi, co, tx, ty, v.n)
       .vectorize(ci)
@@ -242,7 +245,7 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
       .reorder(v.c, e, t)
       .vectorize(v.c, fit(p.vec, inChannels))
       .unroll(e);
-  int pixels = convTilePixels(l.block / p.vec, (width + 1) / 2, layoutOptions(p));
+  int pixels = convTilePixels(l.block / p.vec, (width + tile - 1) / tile, layoutOptions(p));
   m.compute_at(task)
       .split(v.c, mo, mi, l.block, TailStrategy::RoundUp)
       .split(t, to, ti, pixels, TailStrategy::ShiftInwards)

@@ -235,15 +235,16 @@ def random_schedule(rng, winograd=False):
         "fc_prefetch_bytes": rng.choice([0, 256, 4096]),
         "winograd_channels": rng.choice([0, 1, 1, 4, 16, 32]),
         "winograd_width": rng.choice([1, 2, 8]),
+        "winograd_4x4": rng.random() < 0.5,
     }
     chosen = rng.sample(sorted(params), rng.randint(1, len(params)))
     # The default (32 channels and more) rarely applies to these small
     # networks: most random schedules lower the threshold.
     if "winograd_channels" not in chosen and rng.random() < 0.75:
-        chosen.append("winograd_channels")
+        chosen = sorted(set(chosen) | {"winograd_channels", "winograd_4x4"})
     if winograd:  # every 3x3 conv with stride 1
         params["winograd_channels"] = params["winograd_width"] = 1
-        chosen = sorted(set(chosen) | {"winograd_channels", "winograd_width"})
+        chosen = sorted(set(chosen) | {"winograd_channels", "winograd_width", "winograd_4x4"})
     items = ",\n".join(f'    "{k}": {str(params[k]).lower()}' for k in sorted(chosen))
     return '{\n  "cpu": {\n' + items + "\n  }\n}\n"
 
