@@ -40,6 +40,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"winograd_channels", &CpuParams::winogradChannels, nullptr, 0, 1 << 20},
       {"winograd_width", &CpuParams::winogradWidth, nullptr, 1, 1 << 20},
       {"winograd_4x4", nullptr, &CpuParams::winograd4x4, 0, 1},
+      {"winograd_task_tiles", &CpuParams::winogradTaskTiles, nullptr, 1, 1 << 20},
       {"fc_vectors", &CpuParams::fcVectors, nullptr, 1, 8},
       {"fc_unroll", &CpuParams::fcUnroll, nullptr, 1, 64},
       {"fc_prefetch_bytes", &CpuParams::fcPrefetchBytes, nullptr, 0, 1 << 20},
@@ -215,9 +216,10 @@ void schedulePadded(Func padded, int64_t channels, const CpuParams &p, const Var
 // input channels register-tiled as other convs (weight blocks by tiles
 // along x) and transforms them into its m rows of output.
 void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t width,
-                   int64_t inChannels, const CpuParams &p, const Vars &v,
+                   int64_t height, int64_t inChannels, const CpuParams &p, const Vars &v,
                    const std::string &suffix) {
   Var ty("ty" + suffix), yi("yi" + suffix), tx("tx" + suffix), xi("xi" + suffix);
+  Var yt("yt" + suffix), yr("yr" + suffix);
   VarOrRVar co = ch.is_rvar ? VarOrRVar(RVar("rco" + suffix)) : VarOrRVar(Var("co" + suffix));
   VarOrRVar ci = ch.is_rvar ? VarOrRVar(RVar("rci" + suffix)) : VarOrRVar(Var("ci" + suffix));
   // A buffer of its own is rounded up to whole tiles and vectors (odd
@@ -225,20 +227,27 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   // a concat's update is guarded instead.
   TailStrategy tail = ch.is_rvar ? TailStrategy::GuardWithIf : TailStrategy::RoundUp;
   const int tile = l.winograd;
-  st.split(v.y, ty, yi, tile, tail)
+  int64_t across = (width + tile - 1) / tile, down = (height + tile - 1) / tile;
+  // Rows of tiles per task: about winogradTaskTiles tiles, which share each
+  // weight block the task loads, but at most half the rows, for two tasks.
+  int64_t rows =
+      std::clamp<int64_t>((p.winogradTaskTiles + across - 1) / across, 1, (down + 1) / 2);
+  st.split(v.y, yt, yr, tile * static_cast<int>(rows), tail)
+      .split(yr, ty, yi, tile)
       .split(v.x, tx, xi, tile, tail)
       .split(ch, co, ci, p.vec, tail)
-      .reorder(ci, xi, yi, co, tx, ty, v.n)
+      .reorder(ci, xi, yi, co, tx, ty, yt, v.n)
       .vectorize(ci)
       .unroll(xi)
       .unroll(yi)
-      .parallel(ty)
+      .parallel(yt)
       .parallel(v.n);
   // Named without a stage, as in convTile.
-  LoopLevel task(owner, ty);
+  LoopLevel task(owner, yt);
   schedulePadded(l.padded, inChannels, p, v, task);
   Func in = l.helpers[0], m = l.tiles[0], product = l.parts[0];
-  Var e("e"), t("tx"), to("to" + suffix), ti("ti" + suffix), mo("mo" + suffix), mi("mi" + suffix);
+  Var e("e"), t("tx"), mty("ty"), to("to" + suffix), ti("ti" + suffix), mo("mo" + suffix),
+      mi("mi" + suffix);
   // Stored position by position: a product reads one position's tiles.
   in.compute_at(task)
       .reorder_storage(v.c, t, e)
@@ -249,7 +258,7 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   m.compute_at(task)
       .split(v.c, mo, mi, l.block, TailStrategy::RoundUp)
       .split(t, to, ti, pixels, TailStrategy::ShiftInwards)
-      .reorder(mi, ti, to, mo, e)
+      .reorder(mi, ti, to, mty, mo, e)
       .vectorize(mi, p.vec)
       .unroll(mi)
       .unroll(ti);
@@ -274,7 +283,7 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
   if (l.winograd) {
     if (!intoConcat) {
       l.value.compute_root();
-      winogradTasks(l.value, l.value, v.c, l, s.w, inChannels, p, v, "_" + l.value.name());
+      winogradTasks(l.value, l.value, v.c, l, s.w, s.h, inChannels, p, v, "_" + l.value.name());
     }
     return;
   }
@@ -388,8 +397,8 @@ void scheduleConcat(const Graph &g, const Node &node, LoweredNet &net,
     const Lowered &c = net.nodes[static_cast<size_t>(conv)];
     const std::string suffix = "_" + l.value.name() + "_" + std::to_string(i);
     if (c.winograd) {
-      winogradTasks(l.value, st, l.updates[i].x, c, s.w, g.node(g.node(conv).inputs[0]).shape.c, p,
-                    v, suffix);
+      winogradTasks(l.value, st, l.updates[i].x, c, s.w, s.h,
+                    g.node(g.node(conv).inputs[0]).shape.c, p, v, suffix);
       continue;
     }
     VarOrRVar task = convTile(l.value, st, l.updates[i].x, c.parts[0], c.reduce, c.block, s.w, s.h,

@@ -28,9 +28,10 @@ struct CpuParams {
   // tile: GoogLeNet's 7-wide 3x3s 12 % slower that way.
   int winogradChannels = 32;
   int winogradWidth = 8;
-  bool winograd4x4 = false; // F(4x4, 3x3) instead of F(2x2, 3x3)
-  int fcVectors = 2;        // output vectors per fc weight block and task
-  int fcUnroll = 4;         // steps of an fc's reduction per loop iteration
+  bool winograd4x4 = false;   // F(4x4, 3x3) instead of F(2x2, 3x3)
+  int winogradTaskTiles = 28; // tiles per Winograd task (whole rows of tiles)
+  int fcVectors = 2;          // output vectors per fc weight block and task
+  int fcUnroll = 4;           // steps of an fc's reduction per loop iteration
   // How far ahead of its FMAs an fc prefetches its weights into L2, in bytes
   // (0: not at all). Only where the library writer can make the prefetches
   // reach L2 (see library.cpp): x86 with an assembler.

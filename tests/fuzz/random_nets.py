@@ -236,6 +236,7 @@ def random_schedule(rng, winograd=False):
         "winograd_channels": rng.choice([0, 1, 1, 4, 16, 32]),
         "winograd_width": rng.choice([1, 2, 8]),
         "winograd_4x4": rng.random() < 0.5,
+        "winograd_task_tiles": rng.choice([1, 7, 28, 100]),
     }
     chosen = rng.sample(sorted(params), rng.randint(1, len(params)))
     # The default (32 channels and more) rarely applies to these small
