@@ -37,6 +37,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"conv_block_tasks_below", &CpuParams::convBlockTasksBelow, nullptr, 0, 1 << 20},
       {"conv_into_concat", nullptr, &CpuParams::convIntoConcat, 0, 1},
       {"pool_into_conv", nullptr, &CpuParams::poolIntoConv, 0, 1},
+      {"conv_into_pool_rows", &CpuParams::convIntoPoolRows, nullptr, 0, 1 << 20},
       {"winograd_channels", &CpuParams::winogradChannels, nullptr, 0, 1 << 20},
       {"winograd_width", &CpuParams::winogradWidth, nullptr, 1, 1 << 20},
       {"winograd_4x4", nullptr, &CpuParams::winograd4x4, 0, 1},
@@ -129,7 +130,8 @@ struct Vars {
 // output where the layer has convBlockTasksBelow rows or more, else a
 // (row, channel block) pair.
 VarOrRVar convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int block, int64_t width,
-                   int64_t height, const CpuParams &p, const Vars &v, const std::string &suffix) {
+                   int64_t height, const CpuParams &p, const Vars &v, const std::string &suffix,
+                   bool parallel = true) {
   int pixels = convTilePixels(block / p.vec, width, layoutOptions(p));
   // Tiles are sized for the layer's whole width; a consumer that reads fewer
   // columns (a strided 1x1 conv) would have a tile wider than what it needs
@@ -144,16 +146,20 @@ VarOrRVar convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int bl
       .reorder(ci, xi, xo, co, v.y, v.n)
       .vectorize(ci, p.vec)
       .unroll(ci)
-      .unroll(xi)
-      .parallel(v.n);
+      .unroll(xi);
   // Parallel tasks are rows, or (row, channel block) pairs on small layers.
+  // Computed within a consumer's task (convIntoPool): rows, in turn.
   VarOrRVar taskLoop = task;
-  if (height >= p.convBlockTasksBelow) {
+  if (!parallel) {
     Var row("row" + suffix);
-    st.rename(v.y, row).parallel(row);
+    st.rename(v.y, row);
+    taskLoop = row;
+  } else if (height >= p.convBlockTasksBelow) {
+    Var row("row" + suffix);
+    st.rename(v.y, row).parallel(row).parallel(v.n);
     taskLoop = row;
   } else { // rows inside blocks: consecutive tasks share their weights
-    st.reorder(ci, xi, xo, v.y, co, v.n);
+    st.reorder(ci, xi, xo, v.y, co, v.n).parallel(v.n);
     if (ch.is_rvar) { // an RVar fuses with no Var: nested parallel loops
       st.parallel(v.y).parallel(co);
       taskLoop = co;
@@ -217,7 +223,7 @@ void schedulePadded(Func padded, int64_t channels, const CpuParams &p, const Var
 // along x) and transforms them into its m rows of output.
 void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t width,
                    int64_t height, int64_t inChannels, const CpuParams &p, const Vars &v,
-                   const std::string &suffix) {
+                   const std::string &suffix, bool parallel = true) {
   Var ty("ty" + suffix), yi("yi" + suffix), tx("tx" + suffix), xi("xi" + suffix);
   Var yt("yt" + suffix), yr("yr" + suffix);
   VarOrRVar co = ch.is_rvar ? VarOrRVar(RVar("rco" + suffix)) : VarOrRVar(Var("co" + suffix));
@@ -239,9 +245,9 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
       .reorder(ci, xi, yi, co, tx, ty, yt, v.n)
       .vectorize(ci)
       .unroll(xi)
-      .unroll(yi)
-      .parallel(yt)
-      .parallel(v.n);
+      .unroll(yi);
+  if (parallel) // else computed within a consumer's task (convIntoPool)
+    st.parallel(yt).parallel(v.n);
   // Named without a stage, as in convTile.
   LoopLevel task(owner, yt);
   schedulePadded(l.padded, inChannels, p, v, task);
@@ -275,15 +281,22 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   }
 }
 
-// `pool`: the pool this conv reads, fused into it (fusedPool).
+// `pool`: the pool this conv reads, fused into it (fusedPool). `within`:
+// the task loop of the pool that reads this conv, which computes the rows of
+// it that it reads (convIntoPool).
 void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
-                  std::optional<Func> pool, const CpuParams &p, const Vars &v) {
+                  std::optional<Func> pool, std::optional<LoopLevel> within, const CpuParams &p,
+                  const Vars &v) {
   const Shape &s = node.shape;
   int64_t inChannels = g.node(node.inputs[0]).shape.c;
   if (l.winograd) {
     if (!intoConcat) {
-      l.value.compute_root();
-      winogradTasks(l.value, l.value, v.c, l, s.w, s.h, inChannels, p, v, "_" + l.value.name());
+      if (within)
+        l.value.compute_at(*within);
+      else
+        l.value.compute_root();
+      winogradTasks(l.value, l.value, v.c, l, s.w, s.h, inChannels, p, v, "_" + l.value.name(),
+                    !within);
     }
     return;
   }
@@ -300,9 +313,12 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
   if (intoConcat)
     return; // tiled by the concat's update (scheduleConcat)
   if (l.parts.size() == 1) {
-    l.tiles[0].compute_root();
+    if (within)
+      l.tiles[0].compute_at(*within);
+    else
+      l.tiles[0].compute_root();
     VarOrRVar task = convTile(l.tiles[0], l.tiles[0], v.c, l.parts[0], l.reduce, l.block, s.w, s.h,
-                              p, v, "_" + l.tiles[0].name());
+                              p, v, "_" + l.tiles[0].name(), !within);
     if (stemRows)
       schedulePadded(l.padded, inChannels, p, v, LoopLevel(l.tiles[0], task));
     if (pool)
@@ -375,6 +391,26 @@ int convIntoConcat(const Graph &g, const LoweredNet &net, const Node &cat, size_
     if (n.op == OpKind::Conv)
       return n.attrs.groups == 1 && n.shape.c % net.nodes[static_cast<size_t>(id)].block == 0 ? id
                                                                                               : -1;
+    if (!isElementwise(n.op))
+      return -1;
+    id = n.inputs[0];
+  }
+}
+
+// The conv (one group) whose output reaches pool `pool` only through
+// elementwise ops and is used by nothing else, where the pool's tasks (of
+// convIntoPoolRows rows) can compute the rows of it that they read instead
+// of the whole conv being written to memory and read back; else -1.
+int convIntoPool(const Graph &g, const LoweredNet &net, const Node &pool, const CpuParams &p) {
+  if (p.convIntoPoolRows <= 0 || (pool.op != OpKind::MaxPool && pool.op != OpKind::AvgPool))
+    return -1;
+  int id = pool.inputs[0];
+  while (true) {
+    const Node &n = g.node(id);
+    if (net.consumers[static_cast<size_t>(id)].size() != 1)
+      return -1;
+    if (n.op == OpKind::Conv)
+      return net.nodes[static_cast<size_t>(id)].parts.size() == 1 ? id : -1;
     if (!isElementwise(n.op))
       return -1;
     id = n.inputs[0];
@@ -469,6 +505,16 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
   Vars v;
   std::vector<bool> intoConcat(g.size(), false);
   std::vector<int> fusedPools(g.size(), -1); // pool id -> the conv that computes it
+  std::vector<int> convPools(g.size(), -1);  // conv id -> the pool that computes it
+  for (const auto &nodePtr : g.nodes()) {
+    int conv = convIntoPool(g, net, *nodePtr, p);
+    if (conv >= 0)
+      convPools[static_cast<size_t>(conv)] = nodePtr->id;
+  }
+  // The name of pool `id`'s task loop, where convIntoPool places its conv.
+  auto poolTask = [&](int id) {
+    return Var("prow_" + net.nodes[static_cast<size_t>(id)].value.name());
+  };
   for (const auto &nodePtr : g.nodes()) {
     if (nodePtr->op == OpKind::Concat)
       for (size_t i = 0; i < nodePtr->inputs.size(); ++i) {
@@ -477,7 +523,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
           intoConcat[static_cast<size_t>(conv)] = true;
       }
     int pool = fusedPool(g, net, *nodePtr, p);
-    if (pool >= 0)
+    if (pool >= 0 && std::find(convPools.begin(), convPools.end(), pool) == convPools.end())
       fusedPools[static_cast<size_t>(pool)] = nodePtr->id;
   }
   for (const auto &nodePtr : g.nodes()) {
@@ -494,10 +540,14 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
       break; // inlined into consumers
     case OpKind::Conv: {
       size_t in = static_cast<size_t>(node.inputs[0]);
-      scheduleConv(g, node, l, intoConcat[static_cast<size_t>(node.id)],
-                   fusedPools[in] == node.id ? std::optional<Func>(net.nodes[in].value)
-                                             : std::nullopt,
-                   p, v);
+      int pool = convPools[static_cast<size_t>(node.id)];
+      scheduleConv(
+          g, node, l, intoConcat[static_cast<size_t>(node.id)],
+          fusedPools[in] == node.id ? std::optional<Func>(net.nodes[in].value) : std::nullopt,
+          pool >= 0 ? std::optional<LoopLevel>(
+                          LoopLevel(net.nodes[static_cast<size_t>(pool)].value, poolTask(pool)))
+                    : std::nullopt,
+          p, v);
       break;
     }
     case OpKind::Fc:
@@ -505,23 +555,34 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
       break;
     case OpKind::MaxPool:
     case OpKind::AvgPool:
-    case OpKind::Lrn:
+    case OpKind::Lrn: {
+      Var row = v.y;
       if (fusedPools[static_cast<size_t>(node.id)] >= 0) { // placed by its conv
         if (fit(p.vec, s.c) > 1)
           l.value.vectorize(v.c, fit(p.vec, s.c));
+      } else if (std::find(convPools.begin(), convPools.end(), node.id) != convPools.end()) {
+        // Tasks of convIntoPoolRows rows, each computing the conv rows it reads.
+        row = Var("pyi_" + l.value.name());
+        l.value.compute_root()
+            .split(v.y, poolTask(node.id), row,
+                   static_cast<int>(std::min<int64_t>(p.convIntoPoolRows, s.h)))
+            .vectorize(v.c, fit(p.vec, s.c))
+            .parallel(poolTask(node.id))
+            .parallel(v.n);
       } else {
         l.value.compute_root();
         rowsParallel(l.value, v.c, s.c, p, v.y, v.n);
       }
       if (l.padded.defined())
-        l.padded.compute_at(l.value, v.y).vectorize(v.c, fit(p.vec, s.c));
+        l.padded.compute_at(l.value, row).vectorize(v.c, fit(p.vec, s.c));
       if (l.core.defined()) {
-        l.core.compute_at(l.value, v.y).vectorize(v.c, fit(p.vec, s.c));
+        l.core.compute_at(l.value, row).vectorize(v.c, fit(p.vec, s.c));
         vectorizeUpdate(l.core, v.c, fit(p.vec, s.c));
       }
       for (Func &h : l.helpers)
-        h.compute_at(l.value, v.y).vectorize(v.c, fit(p.vec, s.c));
+        h.compute_at(l.value, row).vectorize(v.c, fit(p.vec, s.c));
       break;
+    }
     case OpKind::GlobalAvgPool:
       l.helpers[0].compute_root().vectorize(v.c, fit(p.vec, s.c)).parallel(v.n);
       vectorizeUpdate(l.helpers[0], v.c, fit(p.vec, s.c));

@@ -22,6 +22,9 @@ struct CpuParams {
   int convBlockTasksBelow = 16;
   bool convIntoConcat = true; // convs write straight into the concat they feed
   bool poolIntoConv = true;   // pools computed by the row tasks of the 1x1 conv they feed
+  // Pools (of a conv used by nothing else) computed in tasks of this many
+  // rows that compute the conv rows they read; 0: convs at root.
+  int convIntoPoolRows = 8;
   // 3x3 convs with stride 1, at least this many input and output channels
   // and an output at least winogradWidth wide by Winograd's F(2x2, 3x3)
   // (0: none). Narrower layers have too few tiles in a row for the register
