@@ -561,11 +561,13 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
         if (fit(p.vec, s.c) > 1)
           l.value.vectorize(v.c, fit(p.vec, s.c));
       } else if (std::find(convPools.begin(), convPools.end(), node.id) != convPools.end()) {
-        // Tasks of convIntoPoolRows rows, each computing the conv rows it reads.
+        // Tasks of convIntoPoolRows rows, each computing the conv rows it
+        // reads, but at most half the rows, for two tasks (AlexNet's conv5,
+        // 6 pool rows, ran on one core at batch 1 otherwise).
         row = Var("pyi_" + l.value.name());
         l.value.compute_root()
             .split(v.y, poolTask(node.id), row,
-                   static_cast<int>(std::min<int64_t>(p.convIntoPoolRows, s.h)))
+                   static_cast<int>(std::min<int64_t>(p.convIntoPoolRows, (s.h + 1) / 2)))
             .vectorize(v.c, fit(p.vec, s.c))
             .parallel(poolTask(node.id))
             .parallel(v.n);
