@@ -39,10 +39,11 @@ int convBlock(int64_t channels, int64_t width, const LowerOptions &o) {
 
 bool convWinograd(const Node &node, int64_t inChannels, const LowerOptions &o) {
   const Attrs &a = node.attrs;
-  return o.winogradChannels > 0 && node.op == OpKind::Conv && a.kernel[0] == 3 &&
-         a.kernel[1] == 3 && a.stride[0] == 1 && a.stride[1] == 1 && a.dilation[0] == 1 &&
-         a.dilation[1] == 1 && a.groups == 1 && inChannels >= o.winogradChannels &&
-         a.out >= o.winogradChannels && node.shape.w >= o.winogradWidth;
+  return o.winogradChannels > 0 && node.op == OpKind::Conv &&
+         (a.kernel[0] == 3 || a.kernel[0] == 5) && a.kernel[1] == a.kernel[0] && a.stride[0] == 1 &&
+         a.stride[1] == 1 && a.dilation[0] == 1 && a.dilation[1] == 1 && a.groups == 1 &&
+         inChannels >= o.winogradChannels && a.out >= o.winogradChannels &&
+         node.shape.w >= o.winogradWidth;
 }
 
 namespace {
@@ -275,12 +276,12 @@ private:
     bSrc.insert(bSrc.end(), bnSrc.begin(), bnSrc.end());
     bool wino = convWinograd(node, s.c, opts_);
     if (wino) { // weight blocks by tiles, not pixels, along x
-      l.winograd = opts_.winogradTile;
+      l.winograd = kw == 5 ? 2 : opts_.winogradTile;
       int64_t tiles = (node.shape.w + l.winograd - 1) / l.winograd;
       l.block = block = convBlock(co, tiles, opts_);
       blocks = (co + block - 1) / block;
     }
-    int64_t positions = int64_t(l.winograd + 2) * (l.winograd + 2);
+    int64_t positions = int64_t(l.winograd + kw - 1) * (l.winograd + kw - 1);
     ImageParam w = wino ? weight(bnId >= 0 ? Pack::WinoBn : Pack::Wino, wSrc,
                                  {block, ci, positions, blocks}, eps)
                         : weight(bnId >= 0 ? Pack::ConvBn : Pack::Conv, wSrc,
@@ -329,13 +330,14 @@ private:
     return l;
   }
 
-  // A 3x3 conv with stride 1 by Winograd's minimal filtering F(m x m, 3x3)
-  // (Lavin and Gray, 2015), m = 2 or 4: each m x m tile of output pixels
-  // comes from the (m+2) x (m+2) tile d of input pixels around it as
+  // An r x r conv with stride 1 by Winograd's minimal filtering
+  // F(m x m, r x r) (Lavin and Gray, 2015), F(2x2, 3x3), F(4x4, 3x3) or
+  // F(2x2, 5x5): each m x m tile of output pixels comes from the t x t tile
+  // d of input pixels around it, t = m + r - 1, as
   // Y = A^T [sum over input channels of U . V] A, with U = G g G^T (the
-  // loader transforms the weights g) and V = B^T d B: (m+2)^2 multiplies a
-  // tile and a pair of channels instead of 9 m^2. The (m+2)^2 positions e of
-  // the transformed tiles are independent products over input channels,
+  // loader transforms the weights g) and V = B^T d B: t^2 multiplies a tile
+  // and a pair of channels instead of r^2 m^2. The t^2 positions e of the
+  // transformed tiles are independent products over input channels,
   // register-tiled as a 1x1 conv is.
   //   helpers[0]: V(c, e, tx, ty, n), the transformed input tiles
   //   parts[0]:   the product at (c, tx, e, ty, n), reduced over `reduce`
@@ -344,18 +346,21 @@ private:
   // Reads past the input's edges (padding, and the last tile of a width or
   // height that is not a multiple of m) see zeros.
   Lowered lowerWinograd(const Node &node, Lowered &l, ImageParam w, Expr bias) {
-    // B^T and A^T of F(2, 3) and F(4, 3) (interpolation points 0, -1, 1
-    // and 0, -1, 1, -2, 2, each with infinity); G is the loader's.
-    static const double BT2[4][6] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
-    static const double AT2[4][6] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
-    static const double BT4[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0},
+    // B^T and A^T of F(2, 3) (interpolation points 0, 1, -1 and infinity),
+    // and of F(4, 3) and F(2, 5) (0, 1, -1, 2, -2 and infinity: the same
+    // B^T, A^T's first two rows but for the point at infinity); G is the
+    // loader's.
+    static const double BT4[4][6] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
+    static const double AT23[4][6] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+    static const double BT6[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0},
                                      {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0},
                                      {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
-    static const double AT4[4][6] = {
+    static const double AT43[4][6] = {
         {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
-    const int m = l.winograd, t = m + 2;
-    const double(*BT)[6] = m == 2 ? BT2 : BT4;
-    const double(*AT)[6] = m == 2 ? AT2 : AT4;
+    static const double AT25[4][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}};
+    const int m = l.winograd, t = m + static_cast<int>(node.attrs.kernel[0]) - 1;
+    const double(*BT)[6] = t == 4 ? BT4 : BT6;
+    const double(*AT)[6] = t == 4 ? AT23 : m == 4 ? AT43 : AT25;
     const Attrs &a = node.attrs;
     const Shape &s = inShape(node);
     const std::string name = "n" + std::to_string(node.id);

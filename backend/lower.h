@@ -22,9 +22,9 @@ enum class Pack {
   BnShift, // bias - running_mean * scale
   ConvBn,  // Conv of the weights times a folded batchnorm's scale
   BnBias,  // (conv bias or 0 - running_mean) * scale + bias
-  Wino,    // 3x3 [O, I, 3, 3] -> Winograd F(m x m, 3x3) G g G^T: (o % B, i, e, block),
-           // e = (m + 2) * row + column of the transformed kernel, zero-padded;
-           // m = 2 or 4 from the extent of e (16 or 36)
+  Wino,    // [O, I, r, r] -> Winograd F(m x m, r x r) G g G^T: (o % B, i, e, block),
+           // e = t * row + column of the t x t transformed kernel, t = m + r - 1
+           // (4 or 6, from the extent of e), zero-padded
   WinoBn,  // Wino of the weights times a folded batchnorm's scale
 };
 
@@ -72,15 +72,16 @@ struct LowerOptions {
   int convVectors = 4;       // most output-channel vectors in a conv's register tile
   int convAccumulators = 28; // vector registers a conv's register tile may hold
   int convMaxPixels = 14;    // most output pixels along x in a register tile
-  // 3x3 convs with stride 1, at least this many input and output channels
-  // and an output at least winogradWidth wide (and no groups or dilation)
-  // computed by Winograd's F(m x m, 3x3), m = winogradTile (2 or 4); 0: none.
+  // 3x3 and 5x5 convs with stride 1, at least this many input and output
+  // channels and an output at least winogradWidth wide (and no groups or
+  // dilation) computed by Winograd's F(m x m, 3x3), m = winogradTile (2 or
+  // 4), or F(2x2, 5x5); 0: none.
   int winogradChannels = 0;
   int winogradWidth = 1;
   int winogradTile = 2;
 };
 
-// Whether `node` (a conv) is computed by Winograd's F(m x m, 3x3) under `o`.
+// Whether `node` (a conv) is computed by Winograd's minimal filtering under `o`.
 bool convWinograd(const Node &node, int64_t inChannels, const LowerOptions &o);
 
 // Output pixels along x in a conv's register tile of `vectors` vectors: as

@@ -341,31 +341,49 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
     break;
   }
   case PACK_WINO:
-  case PACK_WINO_BN: { /* [O, I, 3, 3] -> (o % B, i, e, o / B): Winograd F(m x m, 3x3)'s
-                          U = G g G^T, e = (m + 2) * row + column, zeros past O;
-                          m = 2 or 4 from e's extent (16, 36);
+  case PACK_WINO_BN: { /* [O, I, r, r] -> (o % B, i, e, o / B): Winograd F(m x m, r x r)'s
+                          U = G g G^T, e = t * row + column, zeros past O;
+                          t = m + r - 1 = 4 or 6 from e's extent (16, 36):
+                          F(2, 3), F(4, 3) or F(2, 5);
                           WINO_BN: times the folded batchnorm's scale */
-    static const double G2[6][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-    static const double G4[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                    {-1.0 / 6, 1.0 / 6, -1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                    {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+    static const double G23[6][5] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    /* the points 0, 1, -1, 2, -2: row p is c_p (1, p, p^2, ...) with
+       c = 1/4, -1/6, -1/6, 1/24, 1/24; then the point at infinity */
+    static const double G43[6][5] = {{1.0 / 4, 0, 0},
+                                     {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                     {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                     {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                     {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                     {0, 0, 1}};
+    static const double G25[6][5] = {{1.0 / 4, 0, 0, 0, 0},
+                                     {-1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                     {-1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                     {1.0 / 24, 2.0 / 24, 4.0 / 24, 8.0 / 24, 16.0 / 24},
+                                     {1.0 / 24, -2.0 / 24, 4.0 / 24, -8.0 / 24, 16.0 / 24},
+                                     {0, 0, 0, 0, 1}};
     int64_t B = a->dims[0], I = a->dims[1], E = a->dims[2], O = a->sources[0].shape[0];
-    int T = E == 36 ? 6 : 4;
-    const double(*G)[3] = T == 6 ? G4 : G2;
+    int R = (int)a->sources[0].shape[3], T = E == 36 ? 6 : 4;
+    const double(*G)[5] = T == 4 ? G23 : R == 3 ? G43 : G25;
     for (int64_t o = 0; o < B * a->dims[3]; ++o) {
       double scale = a->pack == PACK_WINO_BN && o < O ? bn_scale(f, src + 1, o, a->eps) : 1.0;
       for (int64_t i = 0; i < I; ++i) {
-        double g[3][3], gt[6][3]; /* the kernel [ky][kx]; G g */
-        for (int ky = 0; ky < 3; ++ky)
-          for (int kx = 0; kx < 3; ++kx)
-            g[ky][kx] = o < O ? st_get(f, src[0], ((o * I + i) * 3 + ky) * 3 + kx) * scale : 0.0;
+        double g[5][5], gt[6][5]; /* the kernel [ky][kx]; G g */
+        for (int ky = 0; ky < R; ++ky)
+          for (int kx = 0; kx < R; ++kx)
+            g[ky][kx] = o < O ? st_get(f, src[0], ((o * I + i) * R + ky) * R + kx) * scale : 0.0;
         for (int r = 0; r < T; ++r)
-          for (int kx = 0; kx < 3; ++kx)
-            gt[r][kx] = G[r][0] * g[0][kx] + G[r][1] * g[1][kx] + G[r][2] * g[2][kx];
+          for (int kx = 0; kx < R; ++kx) {
+            gt[r][kx] = 0;
+            for (int ky = 0; ky < R; ++ky)
+              gt[r][kx] += G[r][ky] * g[ky][kx];
+          }
         for (int r = 0; r < T; ++r)
-          for (int q = 0; q < T; ++q)
-            out[((o / B * E + r * T + q) * I + i) * B + o % B] =
-                (float)(gt[r][0] * G[q][0] + gt[r][1] * G[q][1] + gt[r][2] * G[q][2]);
+          for (int q = 0; q < T; ++q) {
+            double u = 0;
+            for (int kx = 0; kx < R; ++kx)
+              u += gt[r][kx] * G[q][kx];
+            out[((o / B * E + r * T + q) * I + i) * B + o % B] = (float)u;
+          }
       }
     }
     break;

@@ -244,7 +244,7 @@ def random_schedule(rng, winograd=False):
     # networks: most random schedules lower the threshold.
     if "winograd_channels" not in chosen and rng.random() < 0.75:
         chosen = sorted(set(chosen) | {"winograd_channels", "winograd_4x4"})
-    if winograd:  # every 3x3 conv with stride 1
+    if winograd:  # every 3x3 and 5x5 conv with stride 1
         params["winograd_channels"] = params["winograd_width"] = 1
         chosen = sorted(set(chosen) | {"winograd_channels", "winograd_width", "winograd_4x4"})
     items = ",\n".join(f'    "{k}": {str(params[k]).lower()}' for k in sorted(chosen))
@@ -259,8 +259,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=None, help="run cases for this long")
     ap.add_argument("--dir", default=None, help="where failing cases are kept")
     ap.add_argument("--winograd", action="store_true",
-                    help="every case with a random schedule that computes every 3x3 conv "
-                    "with stride 1 by Winograd's F(2x2, 3x3)")
+                    help="every case with a random schedule that computes every 3x3 and 5x5 "
+                    "conv with stride 1 by Winograd's minimal filtering")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else int(time.time())
     rng = random.Random(seed)

@@ -112,7 +112,7 @@ bool has(const Graph &g, OpKind op) {
 }
 
 // Whether `g` has a conv that Winograd could compute with other thresholds.
-bool has3x3(const Graph &g) {
+bool hasWinogradConv(const Graph &g) {
   LowerOptions all;
   all.winogradChannels = all.winogradWidth = 1;
   for (const auto &n : g.nodes())
@@ -124,7 +124,7 @@ bool has3x3(const Graph &g) {
 // One-parameter changes worth trying on `g`, around the target's defaults.
 ParamSettings candidates(const Graph &g, const CpuParams &d) {
   ParamSettings c;
-  if (has3x3(g)) { // the largest changes first
+  if (hasWinogradConv(g)) { // the largest changes first
     c.push_back({"winograd_channels", d.winogradChannels ? 0 : 32});
     c.push_back({"winograd_width", d.winogradWidth > 1 ? 1 : 8});
   }
