@@ -39,11 +39,15 @@ int convBlock(int64_t channels, int64_t width, const LowerOptions &o) {
 
 bool convWinograd(const Node &node, int64_t inChannels, const LowerOptions &o) {
   const Attrs &a = node.attrs;
-  return o.winogradChannels > 0 && node.op == OpKind::Conv &&
-         (a.kernel[0] == 3 || a.kernel[0] == 5) && a.kernel[1] == a.kernel[0] && a.stride[0] == 1 &&
-         a.stride[1] == 1 && a.dilation[0] == 1 && a.dilation[1] == 1 && a.groups == 1 &&
-         inChannels >= o.winogradChannels && a.out >= o.winogradChannels &&
-         node.shape.w >= o.winogradWidth;
+  if (node.op != OpKind::Conv || a.groups < 1)
+    return false;
+  int64_t ci = inChannels / a.groups, co = a.out / a.groups;
+  // Groups: whole vectors of output channels each, so that a weight block
+  // (and vector) never spans two groups.
+  return o.winogradChannels > 0 && (a.kernel[0] == 3 || a.kernel[0] == 5) &&
+         a.kernel[1] == a.kernel[0] && a.stride[0] == 1 && a.stride[1] == 1 && a.dilation[0] == 1 &&
+         a.dilation[1] == 1 && (a.groups == 1 || co % o.vec == 0) && ci >= o.winogradChannels &&
+         co >= o.winogradChannels && node.shape.w >= o.winogradWidth;
 }
 
 namespace {
@@ -279,11 +283,13 @@ private:
       l.winograd = kw == 5 ? 2 : opts_.winogradTile;
       int64_t tiles = (node.shape.w + l.winograd - 1) / l.winograd;
       l.block = block = convBlock(co, tiles, opts_);
+      while (groups > 1 && co % block != 0) // blocks within groups
+        l.block = block -= opts_.vec;
       blocks = (co + block - 1) / block;
     }
     int64_t positions = int64_t(l.winograd + kw - 1) * (l.winograd + kw - 1);
     ImageParam w = wino ? weight(bnId >= 0 ? Pack::WinoBn : Pack::Wino, wSrc,
-                                 {block, ci, positions, blocks}, eps)
+                                 {block, ci, positions, int64_t(blocks) * groups}, eps, groups)
                         : weight(bnId >= 0 ? Pack::ConvBn : Pack::Conv, wSrc,
                                  {block, ci, kw, kh, int64_t(blocks) * groups}, eps, groups);
     ImageParam b;
@@ -340,7 +346,8 @@ private:
   // transformed tiles are independent products over input channels,
   // register-tiled as a 1x1 conv is.
   //   helpers[0]: V(c, e, tx, ty, n), the transformed input tiles
-  //   parts[0]:   the product at (c, tx, e, ty, n), reduced over `reduce`
+  //   parts[0]:   the product at (c % block, c / block, tx, e, ty, n),
+  //               reduced over `reduce` (one group's input channels)
   //   tiles[0]:   its register tiles' owner, M(c, tx, e, ty, n)
   //   value:      Y(c, x, y, n), the output, bias added
   // Reads past the input's edges (padding, and the last tile of a width or
@@ -398,12 +405,17 @@ private:
     }
     Func v(name + "_wino_in");
     v(c, e, tx, ty, n) = mux(e, vs);
-    int ci = static_cast<int>(s.c), block = l.block;
+    // The product by weight block b and channel c within it: a register
+    // tile's block, and so its group and input channels, is one b.
+    int ci = static_cast<int>(s.c / a.groups), block = l.block;
+    int perGroup = static_cast<int>(a.out / a.groups) / block; // blocks
     RDom r(0, ci, name + "_r");
+    Var b("b");
     Func product(name + "_wino"), mt(name + "_wino_m");
-    product(c, tx, e, ty, n) = 0.0f;
-    product(c, tx, e, ty, n) += w(c % block, r, e, c / block) * v(r, e, tx, ty, n);
-    mt(c, tx, e, ty, n) = product(c, tx, e, ty, n);
+    Expr channel = a.groups == 1 ? Expr(r) : r + b / perGroup * ci;
+    product(c, b, tx, e, ty, n) = 0.0f;
+    product(c, b, tx, e, ty, n) += w(c, r, e, b) * v(channel, e, tx, ty, n);
+    mt(c, tx, e, ty, n) = product(c % block, c / block, tx, e, ty, n);
     // Y = A^T M A, M at this pixel's tile; x % m and y % m pick the entry.
     std::vector<Expr> out;
     for (int p = 0; p < m; ++p) {

@@ -73,9 +73,10 @@ struct LowerOptions {
   int convAccumulators = 28; // vector registers a conv's register tile may hold
   int convMaxPixels = 14;    // most output pixels along x in a register tile
   // 3x3 and 5x5 convs with stride 1, at least this many input and output
-  // channels and an output at least winogradWidth wide (and no groups or
-  // dilation) computed by Winograd's F(m x m, 3x3), m = winogradTile (2 or
-  // 4), or F(2x2, 5x5); 0: none.
+  // channels per group and an output at least winogradWidth wide (no
+  // dilation; groups of whole vectors of output channels) computed by
+  // Winograd's F(m x m, 3x3), m = winogradTile (2 or 4), or F(2x2, 5x5);
+  // 0: none.
   int winogradChannels = 0;
   int winogradWidth = 1;
   int winogradTile = 2;

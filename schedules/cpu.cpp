@@ -272,8 +272,10 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   const RDom &r = l.reduce;
   Stage update = product.update();
   update.reorder(v.c, t, r.x, e).vectorize(v.c, p.vec).unroll(v.c).unroll(t);
+  int64_t reduced =
+      Internal::as_const_int(r.x.extent()) ? *Internal::as_const_int(r.x.extent()) : 1;
   int unroll = p.convUnroll;
-  while (unroll > 1 && inChannels % unroll != 0)
+  while (unroll > 1 && reduced % unroll != 0) // a group's input channels
     unroll /= 2;
   if (unroll > 1) {
     RVar rco("rxo" + suffix), rci("rxi" + suffix);
