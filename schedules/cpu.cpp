@@ -508,10 +508,13 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
   std::vector<bool> intoConcat(g.size(), false);
   std::vector<int> fusedPools(g.size(), -1); // pool id -> the conv that computes it
   std::vector<int> convPools(g.size(), -1);  // conv id -> the pool that computes it
+  std::vector<int> poolConvs(g.size(), -1);  // and back
   for (const auto &nodePtr : g.nodes()) {
     int conv = convIntoPool(g, net, *nodePtr, p);
-    if (conv >= 0)
+    if (conv >= 0) {
       convPools[static_cast<size_t>(conv)] = nodePtr->id;
+      poolConvs[static_cast<size_t>(nodePtr->id)] = conv;
+    }
   }
   // The name of pool `id`'s task loop, where convIntoPool places its conv.
   auto poolTask = [&](int id) {
@@ -525,7 +528,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
           intoConcat[static_cast<size_t>(conv)] = true;
       }
     int pool = fusedPool(g, net, *nodePtr, p);
-    if (pool >= 0 && std::find(convPools.begin(), convPools.end(), pool) == convPools.end())
+    if (pool >= 0 && poolConvs[static_cast<size_t>(pool)] < 0) // conv into pool goes first
       fusedPools[static_cast<size_t>(pool)] = nodePtr->id;
   }
   for (const auto &nodePtr : g.nodes()) {
@@ -562,7 +565,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
       if (fusedPools[static_cast<size_t>(node.id)] >= 0) { // placed by its conv
         if (fit(p.vec, s.c) > 1)
           l.value.vectorize(v.c, fit(p.vec, s.c));
-      } else if (std::find(convPools.begin(), convPools.end(), node.id) != convPools.end()) {
+      } else if (poolConvs[static_cast<size_t>(node.id)] >= 0) {
         // Tasks of convIntoPoolRows rows, each computing the conv rows it
         // reads, but at most half the rows, for two tasks (AlexNet's conv5,
         // 6 pool rows, ran on one core at batch 1 otherwise).
