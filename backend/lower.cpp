@@ -2,6 +2,7 @@
 #include "backend/lower.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 
 #include "ir/ops.h"
@@ -387,24 +388,30 @@ private:
       }
       return sum;
     };
+    // K d K^T for the t x t values d(row, column) and a matrix K of `outs`
+    // rows, row by row: the rows' combinations first (each is shared by all
+    // the columns that use it), then the columns'.
+    auto sandwich = [&](const double(*k)[6], int outs, const std::function<Expr(int, int)> &d) {
+      std::vector<Expr> result;
+      for (int p = 0; p < outs; ++p) {
+        std::vector<Expr> rows(static_cast<size_t>(t)); // (K d)[p][i] for each column i
+        for (int i = 0; i < t; ++i) {
+          std::vector<Expr> col;
+          for (int j = 0; j < t; ++j)
+            col.push_back(d(j, i));
+          rows[static_cast<size_t>(i)] = combine(k[p], col);
+        }
+        for (int q = 0; q < outs; ++q)
+          result.push_back(combine(k[q], rows));
+      }
+      return result;
+    };
     Var e("e"), tx("tx"), ty("ty");
     Expr x0 = m * tx - static_cast<int>(a.pad.left), y0 = m * ty - static_cast<int>(a.pad.top);
-    // V = B^T d B: rows first (each row's combinations are shared by the
-    // columns of V that use them), then columns.
-    std::vector<Expr> vs;
-    for (int r = 0; r < t; ++r) {
-      std::vector<Expr> rows(static_cast<size_t>(t)); // (B^T d)[r][i] for each column i
-      for (int i = 0; i < t; ++i) {
-        std::vector<Expr> col;
-        for (int j = 0; j < t; ++j)
-          col.push_back(src(c, x0 + i, y0 + j, n));
-        rows[static_cast<size_t>(i)] = combine(BT[r], col);
-      }
-      for (int q = 0; q < t; ++q)
-        vs.push_back(combine(BT[q], rows));
-    }
+    // V = B^T d B
     Func v(name + "_wino_in");
-    v(c, e, tx, ty, n) = mux(e, vs);
+    v(c, e, tx, ty, n) =
+        mux(e, sandwich(BT, t, [&](int j, int i) { return src(c, x0 + i, y0 + j, n); }));
     // The product by weight block b and channel c within it: a register
     // tile's block, and so its group and input channels, is one b.
     int ci = static_cast<int>(s.c / a.groups), block = l.block;
@@ -417,18 +424,8 @@ private:
     product(c, b, tx, e, ty, n) += w(c, r, e, b) * v(channel, e, tx, ty, n);
     mt(c, tx, e, ty, n) = product(c % block, c / block, tx, e, ty, n);
     // Y = A^T M A, M at this pixel's tile; x % m and y % m pick the entry.
-    std::vector<Expr> out;
-    for (int p = 0; p < m; ++p) {
-      std::vector<Expr> rows(static_cast<size_t>(t)); // (A^T M)[p][q]
-      for (int q = 0; q < t; ++q) {
-        std::vector<Expr> col;
-        for (int j = 0; j < t; ++j)
-          col.push_back(mt(c, x / m, j * t + q, y / m, n));
-        rows[static_cast<size_t>(q)] = combine(AT[p], col);
-      }
-      for (int q = 0; q < m; ++q)
-        out.push_back(combine(AT[q], rows));
-    }
+    std::vector<Expr> out =
+        sandwich(AT, m, [&](int j, int q) { return mt(c, x / m, j * t + q, y / m, n); });
     Func f(name);
     f(c, x, y, n) = bias + mux(y % m * m + x % m, out);
     l.padded = src;

@@ -116,6 +116,19 @@ struct Vars {
   Var co{"co"}, ci{"ci"};
 };
 
+// A conv's reduction over input channels `rx` split by convUnroll, halved
+// until it divides their number, the inner part unrolled.
+void unrollChannels(Stage update, RVar rx, const CpuParams &p, const std::string &suffix) {
+  std::optional<int64_t> channels = Internal::as_const_int(rx.extent());
+  int unroll = p.convUnroll;
+  while (unroll > 1 && channels && *channels % unroll != 0)
+    unroll /= 2;
+  if (unroll > 1) {
+    RVar rco("rxo" + suffix), rci("rxi" + suffix);
+    update.split(rx, rco, rci, unroll).unroll(rci);
+  }
+}
+
 // The register-tiled convolution of apps/conv_layer: a tile of `block`
 // output channels (a whole weight block, some vectors) by some output
 // columns (convTilePixels) is held in registers while the reduction over
@@ -178,17 +191,10 @@ VarOrRVar convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int bl
       .unroll(v.x)
       .unroll(v.y);
   std::optional<int64_t> channels = Internal::as_const_int(r.x.extent());
-  if (channels && *channels <= p.convUnroll) { // e.g. the RGB input: no loop at all
+  if (channels && *channels <= p.convUnroll) // e.g. the RGB input: no loop at all
     core.update().unroll(r.x);
-    return taskLoop;
-  }
-  int unroll = p.convUnroll;
-  while (unroll > 1 && channels && *channels % unroll != 0)
-    unroll /= 2;
-  if (unroll > 1) {
-    RVar rco("rxo" + suffix), rci("rxi" + suffix);
-    core.update().split(r.x, rco, rci, unroll).unroll(rci);
-  }
+  else
+    unrollChannels(core.update(), r.x, p, suffix);
   return taskLoop;
 }
 
@@ -260,7 +266,7 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
       .reorder(v.c, e, t)
       .vectorize(v.c, fit(p.vec, inChannels))
       .unroll(e);
-  int pixels = convTilePixels(l.block / p.vec, (width + tile - 1) / tile, layoutOptions(p));
+  int pixels = convTilePixels(l.block / p.vec, across, layoutOptions(p));
   m.compute_at(task)
       .split(v.c, mo, mi, l.block, TailStrategy::RoundUp)
       .split(t, to, ti, pixels, TailStrategy::ShiftInwards)
@@ -272,15 +278,7 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   const RDom &r = l.reduce;
   Stage update = product.update();
   update.reorder(v.c, t, r.x, e).vectorize(v.c, p.vec).unroll(v.c).unroll(t);
-  int64_t reduced =
-      Internal::as_const_int(r.x.extent()) ? *Internal::as_const_int(r.x.extent()) : 1;
-  int unroll = p.convUnroll;
-  while (unroll > 1 && reduced % unroll != 0) // a group's input channels
-    unroll /= 2;
-  if (unroll > 1) {
-    RVar rco("rxo" + suffix), rci("rxi" + suffix);
-    update.split(r.x, rco, rci, unroll).unroll(rci);
-  }
+  unrollChannels(update, r.x, p, suffix); // a group's input channels
 }
 
 // `pool`: the pool this conv reads, fused into it (fusedPool). `within`:

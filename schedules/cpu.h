@@ -27,9 +27,9 @@ struct CpuParams {
   int convIntoPoolRows = 8;
   // 3x3 and 5x5 convs with stride 1, at least this many input and output
   // channels and an output at least winogradWidth wide by Winograd's
-  // F(2x2, 3x3) and F(2x2, 5x5)
-  // (0: none). Narrower layers have too few tiles in a row for the register
-  // tile: GoogLeNet's 7-wide 3x3s 12 % slower that way.
+  // F(2x2, 3x3) and F(2x2, 5x5) (0: none). Narrower layers have too few
+  // tiles in a row for the register tile: GoogLeNet's 7-wide 3x3s 12 %
+  // slower that way.
   int winogradChannels = 32;
   int winogradWidth = 8;
   bool winograd4x4 = false;   // F(4x4, 3x3) instead of F(2x2, 3x3)
