@@ -42,6 +42,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"winograd_width", &CpuParams::winogradWidth, nullptr, 1, 1 << 20},
       {"winograd_4x4", nullptr, &CpuParams::winograd4x4, 0, 1},
       {"winograd_task_tiles", &CpuParams::winogradTaskTiles, nullptr, 1, 1 << 20},
+      {"winograd_channel_tasks_below", &CpuParams::winogradChannelTasksBelow, nullptr, 0, 1 << 20},
       {"fc_vectors", &CpuParams::fcVectors, nullptr, 1, 8},
       {"fc_unroll", &CpuParams::fcUnroll, nullptr, 1, 64},
       {"fc_prefetch_bytes", &CpuParams::fcPrefetchBytes, nullptr, 0, 1 << 20},
@@ -228,8 +229,8 @@ void schedulePadded(Func padded, int64_t channels, const CpuParams &p, const Var
 // input channels register-tiled as other convs (weight blocks by tiles
 // along x) and transforms them into its m rows of output.
 void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t width,
-                   int64_t height, int64_t inChannels, const CpuParams &p, const Vars &v,
-                   const std::string &suffix, bool parallel = true) {
+                   int64_t height, int64_t inChannels, int64_t outChannels, const CpuParams &p,
+                   const Vars &v, const std::string &suffix, bool parallel = true) {
   Var ty("ty" + suffix), yi("yi" + suffix), tx("tx" + suffix), xi("xi" + suffix);
   Var yt("yt" + suffix), yr("yr" + suffix);
   VarOrRVar co = ch.is_rvar ? VarOrRVar(RVar("rco" + suffix)) : VarOrRVar(Var("co" + suffix));
@@ -244,18 +245,40 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   // weight block the task loads, but at most half the rows, for two tasks.
   int64_t rows =
       std::clamp<int64_t>((p.winogradTaskTiles + across - 1) / across, 1, (down + 1) / 2);
+  // Layers of few tiles (GoogLeNet's and AlexNet's 14- and 13-wide ones, 49
+  // tiles) are split into two halves of the output channels instead: each
+  // task then streams half the weights (16/9 of a direct conv's, read from
+  // memory at batch 1) instead of all of them for half the tiles, at the
+  // cost of transforming the whole input in both. Each half is whole weight
+  // blocks (the weights end at the last block): an even number of blocks.
+  int64_t blocks = (outChannels + l.block - 1) / l.block;
+  int64_t groupVectors = blocks / 2 * (l.block / p.vec);
+  bool channelTasks = parallel && across * down < p.winogradChannelTasksBelow && blocks % 2 == 0;
+  if (channelTasks)
+    rows = down;
   st.split(v.y, yt, yr, tile * static_cast<int>(rows), tail)
       .split(yr, ty, yi, tile)
       .split(v.x, tx, xi, tile, tail)
       .split(ch, co, ci, p.vec, tail)
-      .reorder(ci, xi, yi, co, tx, ty, yt, v.n)
       .vectorize(ci)
       .unroll(xi)
       .unroll(yi);
-  if (parallel) // else computed within a consumer's task (convIntoPool)
-    st.parallel(yt).parallel(v.n);
+  VarOrRVar taskLoop = yt;
+  if (channelTasks) {
+    VarOrRVar cg = ch.is_rvar ? VarOrRVar(RVar("rcg" + suffix)) : VarOrRVar(Var("cg" + suffix));
+    VarOrRVar cv = ch.is_rvar ? VarOrRVar(RVar("rcv" + suffix)) : VarOrRVar(Var("cv" + suffix));
+    st.split(co, cg, cv, static_cast<int>(groupVectors), tail)
+        .reorder(ci, xi, yi, cv, tx, ty, yt, cg, v.n)
+        .parallel(cg)
+        .parallel(v.n);
+    taskLoop = cg;
+  } else {
+    st.reorder(ci, xi, yi, co, tx, ty, yt, v.n);
+    if (parallel) // else computed within a consumer's task (convIntoPool)
+      st.parallel(yt).parallel(v.n);
+  }
   // Named without a stage, as in convTile.
-  LoopLevel task(owner, yt);
+  LoopLevel task(owner, taskLoop);
   schedulePadded(l.padded, inChannels, p, v, task);
   Func in = l.helpers[0], m = l.tiles[0], product = l.parts[0];
   Var e("e"), t("tx"), mty("ty"), to("to" + suffix), ti("ti" + suffix), mo("mo" + suffix),
@@ -295,7 +318,7 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
         l.value.compute_at(*within);
       else
         l.value.compute_root();
-      winogradTasks(l.value, l.value, v.c, l, s.w, s.h, inChannels, p, v, "_" + l.value.name(),
+      winogradTasks(l.value, l.value, v.c, l, s.w, s.h, inChannels, s.c, p, v, "_" + l.value.name(),
                     !within);
     }
     return;
@@ -434,7 +457,7 @@ void scheduleConcat(const Graph &g, const Node &node, LoweredNet &net,
     const std::string suffix = "_" + l.value.name() + "_" + std::to_string(i);
     if (c.winograd) {
       winogradTasks(l.value, st, l.updates[i].x, c, s.w, s.h,
-                    g.node(g.node(conv).inputs[0]).shape.c, p, v, suffix);
+                    g.node(g.node(conv).inputs[0]).shape.c, s.c, p, v, suffix);
       continue;
     }
     VarOrRVar task = convTile(l.value, st, l.updates[i].x, c.parts[0], c.reduce, c.block, s.w, s.h,

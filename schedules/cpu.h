@@ -34,8 +34,11 @@ struct CpuParams {
   int winogradWidth = 8;
   bool winograd4x4 = false;   // F(4x4, 3x3) instead of F(2x2, 3x3)
   int winogradTaskTiles = 28; // tiles per Winograd task (whole rows of tiles)
-  int fcVectors = 2;          // output vectors per fc weight block and task
-  int fcUnroll = 4;           // steps of an fc's reduction per loop iteration
+  // Winograd layers of fewer tiles than this: two tasks (per image) of half
+  // the output channels each instead of rows of tiles.
+  int winogradChannelTasksBelow = 64;
+  int fcVectors = 2; // output vectors per fc weight block and task
+  int fcUnroll = 4;  // steps of an fc's reduction per loop iteration
   // How far ahead of its FMAs an fc prefetches its weights into L2, in bytes
   // (0: not at all). Only where the library writer can make the prefetches
   // reach L2 (see library.cpp): x86 with an assembler.

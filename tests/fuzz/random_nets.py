@@ -238,6 +238,7 @@ def random_schedule(rng, winograd=False):
         "winograd_width": rng.choice([1, 2, 8]),
         "winograd_4x4": rng.random() < 0.5,
         "winograd_task_tiles": rng.choice([1, 7, 28, 100]),
+        "winograd_channel_tasks_below": rng.choice([0, 16, 64, 1000]),
     }
     chosen = rng.sample(sorted(params), rng.randint(1, len(params)))
     # The default (32 channels and more) rarely applies to these small
