@@ -16,15 +16,20 @@
 #include "ir/report.h"
 #include "schedules/cpu.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <dlfcn.h>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <limits.h>
+#include <map>
 #include <sstream>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace cnnc {
@@ -113,16 +118,75 @@ CpuParams scheduleParams(const Halide::Target &t, const ParamSettings &settings,
   return params;
 }
 
-// Lowers (with the weight layout of `params`) and schedules the network.
-Halide::Pipeline buildPipeline(const Graph &g, LoweredNet &net, const CpuParams &params) {
+// Halide's CPU autoschedulers, as --auto-schedule names them, each in a
+// plugin next to libHalide. Anderson2021 schedules for GPUs only.
+const char *const kAutoSchedulers[] = {"Mullapudi2016", "Adams2019", "Li2018"};
+
+// Loads the plugin of autoscheduler `name` (once per process).
+void loadAutoScheduler(const std::string &name) {
+  static std::vector<std::string> loaded;
+  if (std::find(loaded.begin(), loaded.end(), name) != loaded.end())
+    return;
+  Dl_info info;
+  if (!dladdr(reinterpret_cast<void *>(&Halide::load_plugin), &info) || !info.dli_fname)
+    throw std::runtime_error("cannot find libHalide, whose directory holds the autoschedulers");
+  std::string lower = name;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string plugin = std::filesystem::path(info.dli_fname).parent_path().string() +
+                       "/libautoschedule_" + lower + ".so";
+  if (access(plugin.c_str(), R_OK) != 0)
+    throw UserError("the autoscheduler " + name + " is not installed (no " + plugin + ")");
+  Halide::load_plugin(plugin);
+  loaded.push_back(name);
+}
+
+// Schedules the lowered network with Halide's autoscheduler `name` instead
+// of schedules/cpu.cpp, for images of batch 1: every argument's extents are
+// estimated from the network's shapes.
+void autoSchedule(const Graph &g, LoweredNet &net, Halide::Pipeline &p, const Halide::Target &t,
+                  const std::string &name) {
+  if (std::find(std::begin(kAutoSchedulers), std::end(kAutoSchedulers), name) ==
+      std::end(kAutoSchedulers))
+    throw UserError("unknown autoscheduler '" + name +
+                    "'; known: Mullapudi2016, Adams2019, Li2018 (Halide's CPU autoschedulers)");
+  loadAutoScheduler(name);
+  const Shape &in = g.node(g.input).shape, &out = g.node(g.output).shape;
+  auto region = [](const std::vector<int64_t> &dims) {
+    Halide::Region r;
+    for (int64_t d : dims)
+      r.emplace_back(0, static_cast<int>(d));
+    return r;
+  };
+  net.input.set_estimates(region({in.w, in.h, in.c, 1}));
+  for (auto &w : net.weights)
+    w.param.set_estimates(region(w.dims));
+  net.output.set_estimates(region({out.w, out.h, out.c, 1}));
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  std::map<std::string, std::string> params = {{"parallelism", std::to_string(cores)}};
+  // Adams2019's beam search (32 wide) took 81 s on tests/e2e/mix.cnn;
+  // greedy, it takes seconds.
+  if (name == "Adams2019")
+    params["beam_size"] = "1";
+  p.apply_autoscheduler(t, Halide::AutoschedulerParams(name, params));
+}
+
+// Lowers (with the weight layout of `params`) and schedules the network:
+// with schedules/cpu.cpp, or Halide's autoscheduler `autoScheduler`.
+Halide::Pipeline buildPipeline(const Graph &g, LoweredNet &net, const CpuParams &params,
+                               const Halide::Target &t, const std::string &autoScheduler) {
   net = lower(g, layoutOptions(params));
-  scheduleCpu(g, net, params);
+  if (autoScheduler.empty())
+    scheduleCpu(g, net, params);
   const Shape &out = g.node(g.output).shape;
   Halide::OutputImageParam ob = net.output.output_buffer();
   ob.dim(0).set_bounds(0, static_cast<int>(out.w));
   ob.dim(1).set_bounds(0, static_cast<int>(out.h));
   ob.dim(2).set_bounds(0, static_cast<int>(out.c));
-  return Halide::Pipeline(net.output);
+  Halide::Pipeline p(net.output);
+  if (!autoScheduler.empty())
+    autoSchedule(g, net, p, t, autoScheduler);
+  return p;
 }
 
 std::vector<Halide::Argument> arguments(const LoweredNet &net) {
@@ -225,7 +289,8 @@ std::string emitStage(const Graph &g, const LibraryOptions &opts, bool assembly)
   Halide::Target t = parseTarget(opts.target);
   std::string assembler = findAssembler(t);
   LoweredNet net;
-  Halide::Pipeline p = buildPipeline(g, net, scheduleParams(t, opts.params, assembler));
+  Halide::Pipeline p =
+      buildPipeline(g, net, scheduleParams(t, opts.params, assembler), t, opts.autoScheduler);
   TempDir tmp;
   std::string path = tmp.path + "/net.txt";
   if (!assembly) {
@@ -242,7 +307,8 @@ void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOption
   std::string assembler = findAssembler(t);
   TempDir tmp;
   LoweredNet net;
-  Halide::Pipeline p = buildPipeline(g, net, scheduleParams(t, opts.params, assembler));
+  Halide::Pipeline p =
+      buildPipeline(g, net, scheduleParams(t, opts.params, assembler), t, opts.autoScheduler);
   std::string log;
   compileOrThrowIfDoomed([&] {
     if (assembler.empty())

@@ -19,6 +19,10 @@ struct LibraryOptions {
   // Schedule parameters over the target's defaults (schedules/cpu.h,
   // cpuParamInfo names); std::invalid_argument for an unknown one.
   std::vector<std::pair<std::string, int>> params;
+  // Halide's autoscheduler (Mullapudi2016, Adams2019, Li2018) schedules the
+  // network instead of schedules/cpu.cpp where set; UserError for another
+  // name. `params` then only choose the weights' layout.
+  std::string autoScheduler;
 };
 
 // Thrown for failures that are the user's to fix (an unknown target, no

@@ -1,7 +1,8 @@
 // One end-to-end check: compile a .cnn to a library, run it on random input
 // at batch 1 and 3 (or those --batches lists) with `cnnc init` weights, and
 // compare with the float64 reference: ||out - ref|| / ||ref|| <= 1e-4.
-//   e2e_check FILE.cnn [--target T] [--schedule S.json] [--threads N] [--batches 1,4,9]
+//   e2e_check FILE.cnn [--target T] [--schedule S.json | --auto-schedule NAME]
+//             [--threads N] [--batches 1,4,9]
 // --threads also runs one model from N threads at once and requires
 // identical results.
 #include "tests/e2e/library_harness.h"
@@ -32,11 +33,11 @@ std::vector<float> randomInput(size_t count, unsigned seed) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: e2e_check FILE.cnn [--target T] [--schedule S.json] [--threads N] "
-                         "[--batches 1,4,9]\n");
+    std::fprintf(stderr, "usage: e2e_check FILE.cnn [--target T] [--schedule S.json] "
+                         "[--auto-schedule NAME] [--threads N] [--batches 1,4,9]\n");
     return 2;
   }
-  std::string target = "host", schedule;
+  std::string target = "host", schedule, autoScheduler;
   int threads = 0;
   std::vector<int64_t> batches = {1, 3};
   for (int i = 2; i + 1 < argc; i += 2) {
@@ -44,6 +45,8 @@ int main(int argc, char **argv) {
       target = argv[i + 1];
     } else if (!std::strcmp(argv[i], "--schedule")) {
       schedule = argv[i + 1];
+    } else if (!std::strcmp(argv[i], "--auto-schedule")) {
+      autoScheduler = argv[i + 1];
     } else if (!std::strcmp(argv[i], "--threads")) {
       threads = std::atoi(argv[i + 1]);
     } else if (!std::strcmp(argv[i], "--batches")) {
@@ -62,7 +65,7 @@ int main(int argc, char **argv) {
   }
   std::unique_ptr<test::Built> b;
   try {
-    b = test::build(argv[1], target, schedule);
+    b = test::build(argv[1], target, schedule, autoScheduler);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "FAIL %s: %s\n", argv[1], e.what());
     return 1;

@@ -15,7 +15,7 @@ namespace cnnc::test {
 std::vector<NamedTensor> weightsOf(const Graph &g) { return initWeights(g, 7); }
 
 std::unique_ptr<Built> build(const std::string &cnnFile, const std::string &target,
-                             const std::string &schedule) {
+                             const std::string &schedule, const std::string &autoScheduler) {
   auto b = std::make_unique<Built>();
   SourceManager sm;
   DiagEngine diag(sm);
@@ -31,6 +31,7 @@ std::unique_ptr<Built> build(const std::string &cnnFile, const std::string &targ
   opts.runtime = CNNC_RUNTIME;
   if (!schedule.empty())
     opts.params = readScheduleFile(schedule);
+  opts.autoScheduler = autoScheduler;
   buildLibrary(*b->graph, b->dir + "/net.so", opts);
   std::ofstream(b->dir + "/weights.safetensors", std::ios::binary)
       << safetensorsBytes(weightsOf(*b->graph));

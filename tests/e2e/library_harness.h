@@ -20,11 +20,12 @@ struct Built {
   Library lib;
 };
 
-// Compiles `cnnFile` for `target` (with the schedule file `schedule`, if
-// any), writes `cnnc init` weights (seed 7) and loads the library. Throws on
-// failure.
+// Compiles `cnnFile` for `target` (with the schedule file `schedule`, or
+// Halide's autoscheduler `autoScheduler`, if any), writes `cnnc init`
+// weights (seed 7) and loads the library. Throws on failure.
 std::unique_ptr<Built> build(const std::string &cnnFile, const std::string &target = "host",
-                             const std::string &schedule = "");
+                             const std::string &schedule = "",
+                             const std::string &autoScheduler = "");
 
 std::vector<NamedTensor> weightsOf(const Graph &g);
 

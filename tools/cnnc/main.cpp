@@ -48,6 +48,9 @@ Options:
                       x86-64-linux-avx2, x86-64-linux-avx512, ...
   --schedule S.json   compile, bench: set the CPU schedule's named parameters
                       (docs/schedules.md) over the target's defaults
+  --auto-schedule NAME
+                      compile: schedule with Halide's autoscheduler NAME
+                      (Mullapudi2016, Adams2019, Li2018) instead
   --seed N            init: the random seed (default 1)
   --weights W         run: the safetensors weights
   --input X.npy       run: the input batch, float32 [N, C, H, W] (default:
@@ -86,8 +89,8 @@ macs, receptive_field and weights).
 )";
 
 const char *kCompileHelp =
-    R"(usage: cnnc FILE.cnn -o net.so [--target T] [--schedule S.json] [-Werror]
-                [--emit halide|asm]
+    R"(usage: cnnc FILE.cnn -o net.so [--target T] [--schedule S.json |
+                --auto-schedule NAME] [-Werror] [--emit halide|asm]
 
 Compiles the network ahead of time with Halide and links it, with Halide's
 runtime and cnnc's loader, into one shared library that needs only libc,
@@ -100,6 +103,9 @@ succeeds.
 --schedule S.json sets the CPU schedule's named parameters (tile shapes,
 unrolling, fusion, prefetching; docs/schedules.md) over the target's
 defaults; any setting gives the same results, up to float rounding.
+--auto-schedule NAME schedules the network with one of Halide's CPU
+autoschedulers instead (Mullapudi2016, Adams2019 or Li2018; for batch 1),
+usually slower than cnnc's own schedule: for comparison (docs/schedules.md).
 --emit halide prints Halide's lowered statement instead, --emit asm the
 assembly for --target; both work for any target, also one this machine cannot
 link (arm-64-linux).
@@ -165,6 +171,7 @@ struct Options {
   std::string emit;
   std::string target = "host";
   std::string schedule;
+  std::string autoSchedule;
   std::string weights;
   std::string data;
   uint64_t seed = 1;
@@ -227,6 +234,8 @@ Options parseArgs(int argc, char **argv) {
       o.target = value("--target");
     else if (a == "--schedule")
       o.schedule = value("--schedule");
+    else if (a == "--auto-schedule")
+      o.autoSchedule = value("--auto-schedule");
     else if (a == "--weights")
       o.weights = value("--weights");
     else if (a == "--input")
@@ -314,6 +323,7 @@ int run(const Options &o) {
   lib.target = o.target;
   if (!o.schedule.empty())
     lib.params = readScheduleFile(o.schedule);
+  lib.autoScheduler = o.autoSchedule;
   if (o.emit == "halide" || o.emit == "asm") {
     std::cout << emitStage(*graph, lib, o.emit == "asm");
     return 0;
@@ -397,6 +407,10 @@ int main(int argc, char **argv) {
     usageError(o.command + " needs -o OUTPUT");
   if (!o.schedule.empty() && o.command != "compile" && o.command != "bench")
     usageError("--schedule is for compiling and bench, not " + o.command);
+  if (!o.autoSchedule.empty() && o.command != "compile")
+    usageError("--auto-schedule is for compiling, not " + o.command);
+  if (!o.autoSchedule.empty() && !o.schedule.empty())
+    usageError("--schedule and --auto-schedule exclude each other");
   try {
     if (o.command == "run") {
       if (o.weights.empty())
