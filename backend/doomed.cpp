@@ -31,7 +31,7 @@ struct Restore {
 
 } // namespace
 
-void compileOrThrowIfDoomed(const std::function<void()> &compile) {
+void compileOrThrowIfDoomed(const std::function<void()> &compile, const std::string &whose) {
   Watch watch;
   {
     Restore restore;
@@ -39,9 +39,8 @@ void compileOrThrowIfDoomed(const std::function<void()> &compile) {
     compile();
   }
   if (!watch.doomed.empty())
-    throw std::runtime_error("the schedule would give a library that fails on every run (a bug "
-                             "in cnnc; nothing was written). Halide: " +
-                             watch.doomed);
+    throw std::runtime_error("the schedule would give a library that fails on every run (" + whose +
+                             "; nothing was written). Halide: " + watch.doomed);
 }
 
 } // namespace cnnc

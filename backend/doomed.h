@@ -4,13 +4,16 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 namespace cnnc {
 
 // Runs `compile` (Halide compiling a pipeline) with Halide's compile-time
 // warnings printed as usual and watched; throws std::runtime_error, an
 // internal error, if one says the pipeline is guaranteed to fail at run
-// time. Not reentrant: Halide's reporter is process-wide.
-void compileOrThrowIfDoomed(const std::function<void()> &compile);
+// time; `whose` names the schedule's author in its message. Not reentrant:
+// Halide's reporter is process-wide.
+void compileOrThrowIfDoomed(const std::function<void()> &compile,
+                            const std::string &whose = "a bug in cnnc");
 
 } // namespace cnnc

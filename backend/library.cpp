@@ -310,13 +310,16 @@ void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOption
   Halide::Pipeline p =
       buildPipeline(g, net, scheduleParams(t, opts.params, assembler), t, opts.autoScheduler);
   std::string log;
-  compileOrThrowIfDoomed([&] {
-    if (assembler.empty())
-      p.compile_to_object(tmp.path + "/pipeline.o", arguments(net), "cnnc_pipeline", t);
-    else
-      writeText(tmp.path + "/pipeline.s",
-                compileAssembly(p, net, t, tmp.path + "/pipeline.s", assembler));
-  });
+  compileOrThrowIfDoomed(
+      [&] {
+        if (assembler.empty())
+          p.compile_to_object(tmp.path + "/pipeline.o", arguments(net), "cnnc_pipeline", t);
+        else
+          writeText(tmp.path + "/pipeline.s",
+                    compileAssembly(p, net, t, tmp.path + "/pipeline.s", assembler));
+      },
+      opts.autoScheduler.empty() ? "a bug in cnnc"
+                                 : "Halide's autoscheduler " + opts.autoScheduler + "'s schedule");
   if (!assembler.empty()) {
     if (runProgram({assembler, "--64", "-o", "pipeline.o", "pipeline.s"}, tmp.path, log) != 0)
       throw std::runtime_error("the assembler (" + assembler + ") failed:\n" + log);
