@@ -485,9 +485,21 @@ private:
     Expr ix = x * sw + r.x - left, iy = y * sh + r.y - top;
     Func f(name);
     if (node.op == OpKind::MaxPool) {
-      Expr cx = clamp(ix, 0, static_cast<int>(s.w) - 1),
-           cy = clamp(iy, 0, static_cast<int>(s.h) - 1);
-      f(c, x, y, n) = maximum(in(node)(c, cx, cy, n), name + "_max");
+      auto at = [&](Expr ix, Expr iy) {
+        return in(node)(c, clamp(ix, 0, static_cast<int>(s.w) - 1),
+                        clamp(iy, 0, static_cast<int>(s.h) - 1), n);
+      };
+      if (kw * kh <= 16) { // unrolled: no loop and its clamps per vector
+        Expr m;
+        for (int dy = 0; dy < kh; ++dy)
+          for (int dx = 0; dx < kw; ++dx) {
+            Expr v = at(x * sw + dx - left, y * sh + dy - top);
+            m = m.defined() ? max(m, v) : v;
+          }
+        f(c, x, y, n) = m;
+      } else {
+        f(c, x, y, n) = maximum(at(ix, iy), name + "_max");
+      }
     } else {
       Func src = padInput(node, 0.0f, name + "_pad");
       if (src.name() != in(node).name())
