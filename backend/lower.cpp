@@ -530,8 +530,15 @@ private:
     Func sq(name + "_sq"), sum(name + "_sum"), f(name);
     Expr v = in(node)(clamp(c, 0, channels - 1), x, y, n);
     sq(c, x, y, n) = select(c >= 0 && c < channels, v * v, 0.0f);
-    RDom r(0, size, name + "_r");
-    sum(c, x, y, n) += sq(c + r - size / 2, x, y, n);
+    if (size <= 16) { // unrolled, as max pools' windows
+      Expr total = sq(c - size / 2, x, y, n);
+      for (int i = 1; i < size; ++i)
+        total += sq(c + i - size / 2, x, y, n);
+      sum(c, x, y, n) = total;
+    } else {
+      RDom r(0, size, name + "_r");
+      sum(c, x, y, n) += sq(c + r - size / 2, x, y, n);
+    }
     Expr base = static_cast<float>(a.k) + static_cast<float>(a.alpha / a.size) * sum(c, x, y, n);
     // base^-beta; the usual betas by inverse square roots, not pow: the
     // hardware's estimate (12 bits) and one Newton step (about 22 bits).
@@ -549,7 +556,8 @@ private:
       scale = a.beta == 1 ? 1.0f / base : pow(base, static_cast<float>(-a.beta));
     }
     f(c, x, y, n) = in(node)(c, x, y, n) * scale;
-    l.core = sum;
+    if (sum.has_update_definition())
+      l.core = sum; // else inlined
     l.helpers = {sq};
     l.value = f;
     return l;

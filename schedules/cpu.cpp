@@ -108,7 +108,7 @@ void rowsParallel(Stage st, VarOrRVar ch, int64_t channels, const CpuParams &p, 
 // A reduction's update vectorized over channels; the tail is guarded, since
 // recomputing an update would apply it twice.
 void vectorizeUpdate(Func f, Var c, int vec) {
-  if (vec > 1)
+  if (vec > 1 && f.has_update_definition())
     f.update().vectorize(c, vec, TailStrategy::GuardWithIf);
 }
 
