@@ -17,6 +17,9 @@ CpuParams defaultCpuParams(const Target &t) {
     p.vec = 16;
     p.convVectors = 4;
     p.convAccumulators = 28;
+    // Tiles of at most 7 pixels: GoogLeNet 0.95-0.98x at batch 8, 0.94x at
+    // batch 1 against 14 (build/alternate, 2026-11-28), AlexNet the same.
+    p.convMaxPixels = 7;
     p.fcVectors = 3; // 8 images x 3 vectors: 24 accumulators
   } else if (t.arch == Target::X86 && t.has_feature(Target::AVX2)) {
     p.vec = 8;

@@ -134,7 +134,7 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
   for (int v = d.convVectors - 1; v >= 1 && v >= d.convVectors - 2; --v)
     c.push_back({"conv_vectors", v});
   c.push_back({"conv_accumulators", std::max(1, d.convAccumulators - 4)});
-  c.push_back({"conv_max_pixels", 7});
+  c.push_back({"conv_max_pixels", d.convMaxPixels > 7 ? 7 : 14});
   for (int b : {0, 8, 32})
     c.push_back({"conv_block_tasks_below", b});
   if (has(g, OpKind::Concat))
