@@ -115,9 +115,9 @@ int bench(const Graph &g, const BenchOptions &o) {
     return 1;
   }
   TempDir tmp;
-  LibraryOptions lib;
-  lib.target = o.perLayer ? o.target + "-profile" : o.target;
-  lib.params = o.params;
+  LibraryOptions lib = o.lib;
+  if (o.perLayer)
+    lib.target += "-profile";
   if (!o.json)
     std::cerr << "compiling " << g.name << " for " << lib.target << "...\n";
   auto t0 = std::chrono::steady_clock::now();
@@ -181,9 +181,9 @@ int bench(const Graph &g, const BenchOptions &o) {
                 "\"gflops\": %.2f, \"peak_gflops\": %.2f, \"percent_of_peak\": %.2f, "
                 "\"compile_s\": %.2f, \"schedule\": %s",
                 jsonString(g.name).c_str(), static_cast<long long>(o.batch),
-                jsonString(o.target).c_str(), times.size(), median, p10, p90,
+                jsonString(o.lib.target).c_str(), times.size(), median, p10, p90,
                 static_cast<double>(o.batch) * 1000 / median, netGflops, peak,
-                100 * netGflops / peak, compileS, cpuSettingsJson(o.params).c_str());
+                100 * netGflops / peak, compileS, cpuSettingsJson(o.lib.params).c_str());
     if (o.perLayer) {
       std::printf(", \"layers\": [");
       bool first = true;
@@ -205,8 +205,8 @@ int bench(const Graph &g, const BenchOptions &o) {
   }
   std::printf("%s, batch %lld, %s: median %.2f ms (p10 %.2f, p90 %.2f; %zu runs), %.1f "
               "images/s\n",
-              g.name.c_str(), static_cast<long long>(o.batch), o.target.c_str(), median, p10, p90,
-              times.size(), static_cast<double>(o.batch) * 1000 / median);
+              g.name.c_str(), static_cast<long long>(o.batch), o.lib.target.c_str(), median, p10,
+              p90, times.size(), static_cast<double>(o.batch) * 1000 / median);
   std::printf("%.1f GFLOP/s = %.0f%% of the measured %.0f GFLOP/s fp32 FMA peak (%d threads); "
               "compiled in %.1f s\n",
               netGflops, 100 * netGflops / peak, peak, threads, compileS);

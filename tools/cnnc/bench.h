@@ -3,18 +3,16 @@
 // --per-layer (Halide's profiler).
 #pragma once
 
+#include "backend/library.h"
 #include "ir/graph.h"
 
-#include <string>
-#include <utility>
-#include <vector>
+#include <cstdint>
 
 namespace cnnc {
 
 struct BenchOptions {
   int64_t batch = 1;
-  std::string target = "host";
-  std::vector<std::pair<std::string, int>> params; // schedule parameters (LibraryOptions)
+  LibraryOptions lib; // target and schedule parameters (a profiling build with perLayer)
   bool perLayer = false;
   bool json = false;
   double seconds = 3; // time spent running, after warm-up

@@ -335,8 +335,7 @@ int run(const Options &o) {
   if (o.command == "bench") {
     BenchOptions b;
     b.batch = o.batch;
-    b.target = o.target;
-    b.params = lib.params;
+    b.lib = lib;
     b.perLayer = o.perLayer;
     b.json = o.json;
     b.seconds = o.seconds;
