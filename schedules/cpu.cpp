@@ -307,6 +307,14 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   unrollChannels(update, r.x, p, suffix); // a group's input channels
 }
 
+// Computed at `within` (a consumer's task loop) where given, else at root.
+void computeIn(Func f, const std::optional<LoopLevel> &within) {
+  if (within)
+    f.compute_at(*within);
+  else
+    f.compute_root();
+}
+
 // `pool`: the pool this conv reads, fused into it (fusedPool). `within`:
 // the task loop of the pool that reads this conv, which computes the rows of
 // it that it reads (convIntoPool).
@@ -317,10 +325,7 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
   int64_t inChannels = g.node(node.inputs[0]).shape.c;
   if (l.winograd) {
     if (!intoConcat) {
-      if (within)
-        l.value.compute_at(*within);
-      else
-        l.value.compute_root();
+      computeIn(l.value, within);
       winogradTasks(l.value, l.value, v.c, l, s.w, s.h, inChannels, s.c, p, v, "_" + l.value.name(),
                     !within);
     }
@@ -339,10 +344,7 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
   if (intoConcat)
     return; // tiled by the concat's update (scheduleConcat)
   if (l.parts.size() == 1) {
-    if (within)
-      l.tiles[0].compute_at(*within);
-    else
-      l.tiles[0].compute_root();
+    computeIn(l.tiles[0], within);
     VarOrRVar task = convTile(l.tiles[0], l.tiles[0], v.c, l.parts[0], l.reduce, l.block, s.w, s.h,
                               p, v, "_" + l.tiles[0].name(), !within);
     if (stemRows)
