@@ -17,9 +17,11 @@ struct CpuParams {
   int convMaxPixels = 14;    // most output pixels along x per tile
   int convUnroll = 8;        // input channels per step of a conv's reduction loop
   // Layers with fewer output rows than this run (row, channel block) pairs as
-  // parallel tasks, not rows alone, so that 14x14 and 7x7 layers at batch 1
-  // keep every core busy.
-  int convBlockTasksBelow = 16;
+  // parallel tasks, not rows alone, so that 7x7 layers at batch 1 keep every
+  // core busy. 8, not 16: GoogLeNet's 14x14 layers as rows (and their pools fused into
+  // the 1x1 convs that read them) measured 0.92x and 0.96x at batch 8, 0.97x
+  // and 0.99x at batch 1 (build/alternate, 2026-11-28).
+  int convBlockTasksBelow = 8;
   bool convIntoConcat = true; // convs write straight into the concat they feed
   bool poolIntoConv = true;   // pools computed by the row tasks of the 1x1 conv they feed
   // Pools (of a conv used by nothing else) computed in tasks of this many

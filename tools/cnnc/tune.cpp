@@ -135,8 +135,9 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
     c.push_back({"conv_vectors", v});
   c.push_back({"conv_accumulators", std::max(1, d.convAccumulators - 4)});
   c.push_back({"conv_max_pixels", d.convMaxPixels > 7 ? 7 : 14});
-  for (int b : {0, 8, 32})
-    c.push_back({"conv_block_tasks_below", b});
+  for (int b : {0, 8, 16, 32})
+    if (b != d.convBlockTasksBelow)
+      c.push_back({"conv_block_tasks_below", b});
   if (has(g, OpKind::Concat))
     c.push_back({"conv_into_concat", d.convIntoConcat ? 0 : 1});
   if (has(g, OpKind::MaxPool) || has(g, OpKind::AvgPool))
