@@ -100,6 +100,20 @@ int fit(int vec, int64_t extent) {
   return v;
 }
 
+// Rows per parallel task for about `target` rows of `height` (at least 1):
+// the same number of tasks with their rows evened out, and an even number
+// of tasks where that is as near, so that two cores end together at batch 1
+// (GoogLeNet's pool2: 4 tasks of 7 rows instead of 8, 8, 8 and 4).
+int64_t balancedRows(int64_t target, int64_t height) {
+  int64_t tasks = (height + target - 1) / std::max<int64_t>(target, 1);
+  if (tasks % 2 == 1 && tasks > 1) {
+    int64_t rows = (height + tasks) / (tasks + 1); // ceil(height / (tasks + 1))
+    if ((height + rows - 1) / rows % 2 == 0)
+      return rows;
+  }
+  return std::max<int64_t>(1, (height + tasks - 1) / std::max<int64_t>(tasks, 1));
+}
+
 // Parallel over rows (and images), vectorized over channels.
 void rowsParallel(Stage st, VarOrRVar ch, int64_t channels, const CpuParams &p, Var y, Var n) {
   int v = fit(p.vec, channels);
@@ -246,8 +260,8 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   int64_t across = (width + tile - 1) / tile, down = (height + tile - 1) / tile;
   // Rows of tiles per task: about winogradTaskTiles tiles, which share each
   // weight block the task loads, but at most half the rows, for two tasks.
-  int64_t rows =
-      std::clamp<int64_t>((p.winogradTaskTiles + across - 1) / across, 1, (down + 1) / 2);
+  int64_t rows = balancedRows(
+      std::clamp<int64_t>((p.winogradTaskTiles + across - 1) / across, 1, (down + 1) / 2), down);
   // Layers of few tiles (GoogLeNet's and AlexNet's 14- and 13-wide ones, 49
   // tiles) are split into two halves of the output channels instead: each
   // task then streams half the weights (16/9 of a direct conv's, read from
@@ -598,7 +612,8 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
         row = Var("pyi_" + l.value.name());
         l.value.compute_root()
             .split(v.y, poolTask(node.id), row,
-                   static_cast<int>(std::min<int64_t>(p.convIntoPoolRows, (s.h + 1) / 2)))
+                   static_cast<int>(
+                       balancedRows(std::min<int64_t>(p.convIntoPoolRows, (s.h + 1) / 2), s.h)))
             .vectorize(v.c, fit(p.vec, s.c))
             .parallel(poolTask(node.id))
             .parallel(v.n);
