@@ -11,6 +11,15 @@ namespace cnnc {
 
 using namespace Halide;
 
+namespace {
+
+// Windows of at most this many elements (max pools, LRN across channels)
+// are written out as one expression instead of a reduction loop, whose
+// counters, clamps and accumulator cost more than the loads it makes.
+constexpr int kUnrolledWindow = 16;
+
+} // namespace
+
 int convTilePixels(int vectors, int64_t width, const LowerOptions &o) {
   int64_t pixels = std::clamp(o.convAccumulators / vectors, 1, o.convMaxPixels);
   if (width <= 0)
@@ -489,7 +498,7 @@ private:
         return in(node)(c, clamp(ix, 0, static_cast<int>(s.w) - 1),
                         clamp(iy, 0, static_cast<int>(s.h) - 1), n);
       };
-      if (kw * kh <= 16) { // unrolled: no loop and its clamps per vector
+      if (kw * kh <= kUnrolledWindow) {
         Expr m;
         for (int dy = 0; dy < kh; ++dy)
           for (int dx = 0; dx < kw; ++dx) {
@@ -530,7 +539,7 @@ private:
     Func sq(name + "_sq"), sum(name + "_sum"), f(name);
     Expr v = in(node)(clamp(c, 0, channels - 1), x, y, n);
     sq(c, x, y, n) = select(c >= 0 && c < channels, v * v, 0.0f);
-    if (size <= 16) { // unrolled, as max pools' windows
+    if (size <= kUnrolledWindow) {
       Expr total = sq(c - size / 2, x, y, n);
       for (int i = 1; i < size; ++i)
         total += sq(c + i - size / 2, x, y, n);

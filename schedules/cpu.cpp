@@ -125,7 +125,7 @@ void rowsParallel(Stage st, VarOrRVar ch, int64_t channels, const CpuParams &p, 
 // A reduction's update vectorized over channels; the tail is guarded, since
 // recomputing an update would apply it twice.
 void vectorizeUpdate(Func f, Var c, int vec) {
-  if (vec > 1 && f.has_update_definition())
+  if (vec > 1)
     f.update().vectorize(c, vec, TailStrategy::GuardWithIf);
 }
 
@@ -133,6 +133,12 @@ struct Vars {
   Var c{"c"}, x{"x"}, y{"y"}, n{"n"};
   Var co{"co"}, ci{"ci"};
 };
+
+// A new loop variable `name` of the kind `axis` is (an RVar, "r"-prefixed,
+// in an update that reduces over it), for splitting `axis`.
+VarOrRVar likeAxis(const VarOrRVar &axis, const std::string &name) {
+  return axis.is_rvar ? VarOrRVar(RVar("r" + name)) : VarOrRVar(Var(name));
+}
 
 // A conv's reduction over input channels `rx` split by convUnroll, halved
 // until it divides their number, the inner part unrolled.
@@ -169,8 +175,8 @@ VarOrRVar convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int bl
   // shifted past the layer's left edge. The whole width is computed.
   owner.bound(v.x, 0, static_cast<int>(width));
   Var xo("xo" + suffix), xi("xi" + suffix), task("task" + suffix);
-  VarOrRVar co = ch.is_rvar ? VarOrRVar(RVar("rco" + suffix)) : VarOrRVar(Var("co" + suffix));
-  VarOrRVar ci = ch.is_rvar ? VarOrRVar(RVar("rci" + suffix)) : VarOrRVar(Var("ci" + suffix));
+  VarOrRVar co = likeAxis(ch, "co" + suffix);
+  VarOrRVar ci = likeAxis(ch, "ci" + suffix);
   st.split(ch, co, ci, block, ch.is_rvar ? TailStrategy::GuardWithIf : TailStrategy::RoundUp)
       .split(v.x, xo, xi, pixels,
              ch.is_rvar ? TailStrategy::GuardWithIf : TailStrategy::ShiftInwards)
@@ -250,29 +256,31 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
                    const Vars &v, const std::string &suffix, bool parallel = true) {
   Var ty("ty" + suffix), yi("yi" + suffix), tx("tx" + suffix), xi("xi" + suffix);
   Var yt("yt" + suffix), yr("yr" + suffix);
-  VarOrRVar co = ch.is_rvar ? VarOrRVar(RVar("rco" + suffix)) : VarOrRVar(Var("co" + suffix));
-  VarOrRVar ci = ch.is_rvar ? VarOrRVar(RVar("rci" + suffix)) : VarOrRVar(Var("ci" + suffix));
+  VarOrRVar co = likeAxis(ch, "co" + suffix);
+  VarOrRVar ci = likeAxis(ch, "ci" + suffix);
   // A buffer of its own is rounded up to whole tiles and vectors (odd
   // widths and heights: the last tile's extra pixels land in its padding);
   // a concat's update is guarded instead.
   TailStrategy tail = ch.is_rvar ? TailStrategy::GuardWithIf : TailStrategy::RoundUp;
   const int tile = l.winograd;
   int64_t across = (width + tile - 1) / tile, down = (height + tile - 1) / tile;
-  // Rows of tiles per task: about winogradTaskTiles tiles, which share each
-  // weight block the task loads, but at most half the rows, for two tasks.
-  int64_t rows = balancedRows(
-      std::clamp<int64_t>((p.winogradTaskTiles + across - 1) / across, 1, (down + 1) / 2), down);
   // Layers of few tiles (GoogLeNet's and AlexNet's 14- and 13-wide ones, 49
-  // tiles) are split into two halves of the output channels instead: each
-  // task then streams half the weights (16/9 of a direct conv's, read from
+  // tiles) are split into two halves of the output channels: each task
+  // then streams half the weights (16/9 of a direct conv's, read from
   // memory at batch 1) instead of all of them for half the tiles, at the
   // cost of transforming the whole input in both. Each half is whole weight
   // blocks (the weights end at the last block): an even number of blocks.
   int64_t blocks = (outChannels + l.block - 1) / l.block;
   int64_t groupVectors = blocks / 2 * (l.block / p.vec);
   bool channelTasks = parallel && across * down < p.winogradChannelTasksBelow && blocks % 2 == 0;
-  if (channelTasks)
-    rows = down;
+  // Else rows of tiles per task: about winogradTaskTiles tiles, which share
+  // each weight block the task loads, but at most half the rows, for two
+  // tasks.
+  int64_t rows = channelTasks
+                     ? down
+                     : balancedRows(std::clamp<int64_t>((p.winogradTaskTiles + across - 1) / across,
+                                                        1, (down + 1) / 2),
+                                    down);
   st.split(v.y, yt, yr, tile * static_cast<int>(rows), tail)
       .split(yr, ty, yi, tile)
       .split(v.x, tx, xi, tile, tail)
@@ -282,8 +290,8 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
       .unroll(yi);
   VarOrRVar taskLoop = yt;
   if (channelTasks) {
-    VarOrRVar cg = ch.is_rvar ? VarOrRVar(RVar("rcg" + suffix)) : VarOrRVar(Var("cg" + suffix));
-    VarOrRVar cv = ch.is_rvar ? VarOrRVar(RVar("rcv" + suffix)) : VarOrRVar(Var("cv" + suffix));
+    VarOrRVar cg = likeAxis(ch, "cg" + suffix);
+    VarOrRVar cv = likeAxis(ch, "cv" + suffix);
     st.split(co, cg, cv, static_cast<int>(groupVectors), tail)
         .reorder(ci, xi, yi, cv, tx, ty, yt, cg, v.n)
         .parallel(cg)
