@@ -31,16 +31,21 @@ struct Restore {
 
 } // namespace
 
-void compileOrThrowIfDoomed(const std::function<void()> &compile, const std::string &whose) {
+void compileOrThrowIfDoomed(const std::function<void()> &compile,
+                            const std::string &autoScheduler) {
   Watch watch;
   {
     Restore restore;
     Halide::set_custom_compile_time_error_reporter(&watch);
     compile();
   }
-  if (!watch.doomed.empty())
-    throw std::runtime_error("the schedule would give a library that fails on every run (" + whose +
-                             "; nothing was written). Halide: " + watch.doomed);
+  if (watch.doomed.empty())
+    return;
+  std::string whose = autoScheduler.empty()
+                          ? "a bug in cnnc"
+                          : "Halide's autoscheduler " + autoScheduler + "'s schedule";
+  throw std::runtime_error("the schedule would give a library that fails on every run (" + whose +
+                           "; nothing was written). Halide: " + watch.doomed);
 }
 
 } // namespace cnnc

@@ -11,9 +11,10 @@ namespace cnnc {
 // Runs `compile` (Halide compiling a pipeline) with Halide's compile-time
 // warnings printed as usual and watched; throws std::runtime_error, an
 // internal error, if one says the pipeline is guaranteed to fail at run
-// time; `whose` names the schedule's author in its message. Not reentrant:
-// Halide's reporter is process-wide.
+// time. Its message blames the schedule's author: Halide's autoscheduler
+// `autoScheduler`, or where that is empty, cnnc. Not reentrant: Halide's
+// reporter is process-wide.
 void compileOrThrowIfDoomed(const std::function<void()> &compile,
-                            const std::string &whose = "a bug in cnnc");
+                            const std::string &autoScheduler = "");
 
 } // namespace cnnc

@@ -122,6 +122,18 @@ CpuParams scheduleParams(const Halide::Target &t, const ParamSettings &settings,
 // plugin next to libHalide. Anderson2021 schedules for GPUs only.
 const char *const kAutoSchedulers[] = {"Mullapudi2016", "Adams2019", "Li2018"};
 
+// UserError unless `name` is one of kAutoSchedulers.
+void checkAutoScheduler(const std::string &name) {
+  if (std::find(std::begin(kAutoSchedulers), std::end(kAutoSchedulers), name) !=
+      std::end(kAutoSchedulers))
+    return;
+  std::string known;
+  for (const char *k : kAutoSchedulers)
+    known += (known.empty() ? "" : ", ") + std::string(k);
+  throw UserError("unknown autoscheduler '" + name + "'; known: " + known +
+                  " (Halide's CPU autoschedulers)");
+}
+
 // Loads the plugin of autoscheduler `name` (once per process).
 void loadAutoScheduler(const std::string &name) {
   static std::vector<std::string> loaded;
@@ -146,10 +158,6 @@ void loadAutoScheduler(const std::string &name) {
 // estimated from the network's shapes.
 void autoSchedule(const Graph &g, LoweredNet &net, Halide::Pipeline &p, const Halide::Target &t,
                   const std::string &name) {
-  if (std::find(std::begin(kAutoSchedulers), std::end(kAutoSchedulers), name) ==
-      std::end(kAutoSchedulers))
-    throw UserError("unknown autoscheduler '" + name +
-                    "'; known: Mullapudi2016, Adams2019, Li2018 (Halide's CPU autoschedulers)");
   loadAutoScheduler(name);
   const Shape &in = g.node(g.input).shape, &out = g.node(g.output).shape;
   auto region = [](const std::vector<int64_t> &dims) {
@@ -175,6 +183,8 @@ void autoSchedule(const Graph &g, LoweredNet &net, Halide::Pipeline &p, const Ha
 // with schedules/cpu.cpp, or Halide's autoscheduler `autoScheduler`.
 Halide::Pipeline buildPipeline(const Graph &g, LoweredNet &net, const CpuParams &params,
                                const Halide::Target &t, const std::string &autoScheduler) {
+  if (!autoScheduler.empty())
+    checkAutoScheduler(autoScheduler); // before the work of lowering
   net = lower(g, layoutOptions(params));
   if (autoScheduler.empty())
     scheduleCpu(g, net, params);
@@ -318,8 +328,7 @@ void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOption
           writeText(tmp.path + "/pipeline.s",
                     compileAssembly(p, net, t, tmp.path + "/pipeline.s", assembler));
       },
-      opts.autoScheduler.empty() ? "a bug in cnnc"
-                                 : "Halide's autoscheduler " + opts.autoScheduler + "'s schedule");
+      opts.autoScheduler);
   if (!assembler.empty()) {
     if (runProgram({assembler, "--64", "-o", "pipeline.o", "pipeline.s"}, tmp.path, log) != 0)
       throw std::runtime_error("the assembler (" + assembler + ") failed:\n" + log);
