@@ -290,7 +290,8 @@ private:
     bSrc.insert(bSrc.end(), bnSrc.begin(), bnSrc.end());
     bool wino = convWinograd(node, s.c, opts_);
     if (wino) { // weight blocks by tiles, not pixels, along x
-      l.winograd = kw == 5 ? 2 : opts_.winogradTile;
+      bool four = kw == 3 && opts_.winograd4x4Width > 0 && node.shape.w >= opts_.winograd4x4Width;
+      l.winograd = four ? 4 : 2;
       int64_t tiles = (node.shape.w + l.winograd - 1) / l.winograd;
       l.block = block = convBlock(co, tiles, opts_);
       while (groups > 1 && co % block != 0) // blocks within groups
@@ -356,6 +357,8 @@ private:
   // transformed tiles are independent products over input channels,
   // register-tiled as a 1x1 conv is.
   //   helpers[0]: V(c, e, tx, ty, n), the transformed input tiles
+  //   helpers[1]: H(c, i, p, tx, ty, n) = (A^T M)[p][i], half the output
+  //               transform
   //   parts[0]:   the product at (c % block, c / block, tx, e, ty, n),
   //               reduced over `reduce` (one group's input channels)
   //   tiles[0]:   its register tiles' owner, M(c, tx, e, ty, n)
@@ -432,13 +435,31 @@ private:
     product(c, b, tx, e, ty, n) = 0.0f;
     product(c, b, tx, e, ty, n) += w(c, r, e, b) * v(channel, e, tx, ty, n);
     mt(c, tx, e, ty, n) = product(c % block, c / block, tx, e, ty, n);
-    // Y = A^T M A, M at this pixel's tile; x % m and y % m pick the entry.
-    std::vector<Expr> out =
-        sandwich(AT, m, [&](int j, int q) { return mt(c, x / m, j * t + q, y / m, n); });
+    // Y = A^T M A in two steps, M at this pixel's tile: H = A^T M, its m x t
+    // entries computed once a tile (each is read by m outputs), then H A;
+    // x % m and y % m pick the entry. Written as one sum, the m^2 outputs
+    // each combined t rows again: F(4x4, 3x3) did 36 operations an output.
+    Var i("i"), row("p");
+    std::vector<Expr> rowsOf;
+    for (int p = 0; p < m; ++p) {
+      std::vector<Expr> column;
+      for (int j = 0; j < t; ++j)
+        column.push_back(mt(c, tx, j * t + i, ty, n));
+      rowsOf.push_back(combine(AT[p], column));
+    }
+    Func half(name + "_wino_out");
+    half(c, i, row, tx, ty, n) = mux(row, rowsOf);
+    std::vector<Expr> out;
+    for (int q = 0; q < m; ++q) {
+      std::vector<Expr> entries;
+      for (int j = 0; j < t; ++j)
+        entries.push_back(half(c, j, y % m, x / m, y / m, n));
+      out.push_back(combine(AT[q], entries));
+    }
     Func f(name);
-    f(c, x, y, n) = bias + mux(y % m * m + x % m, out);
+    f(c, x, y, n) = bias + mux(x % m, out);
     l.padded = src;
-    l.helpers = {v};
+    l.helpers = {v, half};
     l.parts = {product};
     l.tiles = {mt};
     l.reduce = r;

@@ -75,11 +75,11 @@ struct LowerOptions {
   // 3x3 and 5x5 convs with stride 1, at least this many input and output
   // channels per group and an output at least winogradWidth wide (no
   // dilation; groups of whole vectors of output channels) computed by
-  // Winograd's F(m x m, 3x3), m = winogradTile (2 or 4), or F(2x2, 5x5);
-  // 0: none.
+  // Winograd's F(2x2, 3x3) (F(4x4, 3x3) where the output is at least
+  // winograd4x4Width wide; 0: never) or F(2x2, 5x5); 0: none.
   int winogradChannels = 0;
   int winogradWidth = 1;
-  int winogradTile = 2;
+  int winograd4x4Width = 0;
 };
 
 // Whether `node` (a conv) is computed by Winograd's minimal filtering under `o`.

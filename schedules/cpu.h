@@ -34,7 +34,12 @@ struct CpuParams {
   // slower that way.
   int winogradChannels = 32;
   int winogradWidth = 8;
-  bool winograd4x4 = false;   // F(4x4, 3x3) instead of F(2x2, 3x3)
+  bool winograd4x4 = false; // F(4x4, 3x3) instead of F(2x2, 3x3) on every 3x3 layer
+  // ... and on 3x3 layers at least this wide (0: none): 4 times fewer
+  // multiply-adds than the direct conv instead of 2.25, where their rows
+  // hold whole 4x4 tiles (GoogLeNet's 28- and 56-wide layers; its 14-wide
+  // ones would compute 16 columns for 14).
+  int winograd4x4Width = 28;
   int winogradTaskTiles = 28; // tiles per Winograd task (whole rows of tiles)
   // Winograd layers of fewer tiles than this: two tasks (per image) of half
   // the output channels each instead of rows of tiles.

@@ -128,6 +128,7 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
     c.push_back({"winograd_channels", d.winogradChannels ? 0 : 32});
     c.push_back({"winograd_width", d.winogradWidth > 1 ? 1 : 8});
     c.push_back({"winograd_channel_tasks_below", d.winogradChannelTasksBelow ? 0 : 64});
+    c.push_back({"winograd_4x4_width", d.winograd4x4Width ? 0 : 28});
   }
   c.push_back({"conv_unroll", 16});
   c.push_back({"conv_unroll", 4});
