@@ -98,9 +98,9 @@ int convTilePixels(int vectors, int64_t width, const LowerOptions &o);
 // a cycle), one load per vector and per pixel (one a cycle) and two more
 // cycles per weight vector, which streams from L2. It prefers 2 vectors by 14
 // pixels to 4 by 7 (measured 6-30 % faster on AlexNet's layers, equal on
-// GoogLeNet's at 28 and 56 wide) but 4 by 7 on layers 7 wide. (Since
-// Winograd, AVX-512's default caps tiles at 7 pixels: whole networks
-// measured faster so.)
+// GoogLeNet's at 28 and 56 wide) but 4 by 7 on layers 7 wide. (A cap of 7
+// pixels on AVX-512 from the fifth to the seventh session measured faster
+// for a while; docs/schedules.md.)
 int convBlock(int64_t channels, int64_t width, const LowerOptions &o);
 
 LoweredNet lower(const Graph &g, const LowerOptions &opts);

@@ -18,9 +18,14 @@ CpuParams defaultCpuParams(const Target &t) {
     p.vec = 16;
     p.convVectors = 4;
     p.convAccumulators = 28;
-    // Tiles of at most 7 pixels: GoogLeNet 0.95-0.98x at batch 8, 0.94x at
-    // batch 1 against 14 (build/alternate, 2026-11-28), AlexNet the same.
-    p.convMaxPixels = 7;
+    // Tiles of up to 14 pixels, so that convBlock picks 2 vectors by 14
+    // pixels on wide rows: as 4 vectors by 7, 4 weight vectors, the
+    // broadcast and 28 accumulators take 33 registers and LLVM spilled an
+    // accumulator every step of the reduction. A cap of 7 had measured
+    // 0.95-0.98x before F(4x4, 3x3) and the two-step output transform; after
+    // them 14 measured 0.98x and 0.96x on GoogLeNet at batch 8, 1.00x at
+    // batch 1, AlexNet 0.97x and 0.99x (build/alternate, 2026-11-28).
+    p.convMaxPixels = 14;
     p.fcVectors = 3; // 8 images x 3 vectors: 24 accumulators
   } else if (t.arch == Target::X86 && t.has_feature(Target::AVX2)) {
     p.vec = 8;

@@ -72,8 +72,8 @@ using ParamSettings = std::vector<std::pair<std::string, int>>;
 // for an unknown name or a value out of range.
 CpuParams cpuParams(const Halide::Target &t, const ParamSettings &settings);
 
-// AVX-512: 32 vector registers hold 28 accumulators (a tile of 4 vectors by 7
-// pixels, apps/conv_layer's choice; at most 7 pixels); AVX2 and NEON: 16 registers,
+// AVX-512: 32 vector registers hold 28 accumulators (tiles of 2 vectors by
+// 14 pixels, or 4 by 7 on 7-wide rows); AVX2 and NEON: 16 registers,
 // 10 accumulators (2 vectors by 5 pixels). fc: blocks of 3 vectors on
 // AVX-512, 2 elsewhere; on x86 weights prefetched 4 KB ahead.
 CpuParams defaultCpuParams(const Halide::Target &t);
