@@ -458,7 +458,8 @@ private:
     }
     Func f(name);
     f(c, x, y, n) = bias + mux(x % m, out);
-    l.padded = src;
+    // No l.padded: V reads src (the input, zeros past its edges) inline
+    // rather than from a copy the schedule places.
     l.helpers = {v, half};
     l.parts = {product};
     l.tiles = {mt};

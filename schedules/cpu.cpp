@@ -325,7 +325,7 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   // The input transform reads the layer's input itself, zeros selected past
   // its edges, instead of a padded copy of the task's rows made first
   // (GoogLeNet 0.98x, 0.99x at batch 8, 0.97x at batch 1; AlexNet 0.98x,
-  // 0.98x; build/alternate, 2026-11-28): l.padded is inlined.
+  // 0.98x; build/alternate, 2026-11-28): lowerWinograd inlines it into V.
   Func in = l.helpers[0], m = l.tiles[0], product = l.parts[0];
   Var e("e"), t("tx"), mty("ty"), to("to" + suffix), ti("ti" + suffix), mo("mo" + suffix),
       mi("mi" + suffix);
