@@ -47,6 +47,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"conv_into_concat", nullptr, &CpuParams::convIntoConcat, 0, 1},
       {"pool_into_conv", nullptr, &CpuParams::poolIntoConv, 0, 1},
       {"conv_into_pool_rows", &CpuParams::convIntoPoolRows, nullptr, 0, 1 << 20},
+      {"lrn_into_pool", nullptr, &CpuParams::lrnIntoPool, 0, 1},
       {"winograd_channels", &CpuParams::winogradChannels, nullptr, 0, 1 << 20},
       {"winograd_width", &CpuParams::winogradWidth, nullptr, 1, 1 << 20},
       {"winograd_4x4", nullptr, &CpuParams::winograd4x4, 0, 1},
@@ -480,21 +481,49 @@ int convIntoConcat(const Graph &g, const LoweredNet &net, const Node &cat, size_
 // The conv (one group) whose output reaches pool `pool` only through
 // elementwise ops and is used by nothing else, where the pool's tasks (of
 // convIntoPoolRows rows) can compute the rows of it that they read instead
-// of the whole conv being written to memory and read back; else -1.
-int convIntoPool(const Graph &g, const LoweredNet &net, const Node &pool, const CpuParams &p) {
+// of the whole conv being written to memory and read back; else -1. With
+// lrnIntoPool, one LRN may be on the way too (set in `lrn`, else -1): the
+// tasks compute its rows as well (Caffe's GoogLeNet at batch 8 with this and
+// lrnAfterPool 0.95x, 0.98x at batch 1; Caffe's AlexNet 1.00x:
+// build/alternate, 2026-11-28).
+int convIntoPool(const Graph &g, const LoweredNet &net, const Node &pool, const CpuParams &p,
+                 int *lrn = nullptr) {
   if (p.convIntoPoolRows <= 0 || (pool.op != OpKind::MaxPool && pool.op != OpKind::AvgPool))
     return -1;
-  int id = pool.inputs[0];
+  int id = pool.inputs[0], across = -1;
   while (true) {
     const Node &n = g.node(id);
     if (net.consumers[static_cast<size_t>(id)].size() != 1)
       return -1;
-    if (n.op == OpKind::Conv)
-      return net.nodes[static_cast<size_t>(id)].parts.size() == 1 ? id : -1;
-    if (!isElementwise(n.op))
+    if (n.op == OpKind::Conv) {
+      if (net.nodes[static_cast<size_t>(id)].parts.size() != 1)
+        return -1;
+      if (lrn)
+        *lrn = across;
+      return id;
+    }
+    if (n.op == OpKind::Lrn && across < 0 && p.lrnIntoPool)
+      across = id;
+    else if (!isElementwise(n.op))
       return -1;
     id = n.inputs[0];
   }
+}
+
+// The LRN that reads pool `pool` (through elementwise ops; Caffe's
+// GoogLeNet: pool1 -> norm1), itself and the pool used by nothing else, whose
+// tasks then compute the pool's rows and its conv's; else the pool.
+int lrnAfterPool(const Graph &g, const LoweredNet &net, const Node &pool, const CpuParams &p) {
+  int id = pool.id;
+  while (p.lrnIntoPool && net.consumers[static_cast<size_t>(id)].size() == 1) {
+    id = net.consumers[static_cast<size_t>(id)][0];
+    OpKind op = g.node(id).op;
+    if (op == OpKind::Lrn)
+      return net.consumers[static_cast<size_t>(id)].size() == 1 ? id : pool.id;
+    if (!isElementwise(op))
+      break;
+  }
+  return pool.id;
 }
 
 // `fusedPools`: pool id -> the conv whose row tasks compute it, or -1.
@@ -585,18 +614,32 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
   Vars v;
   std::vector<bool> intoConcat(g.size(), false);
   std::vector<int> fusedPools(g.size(), -1); // pool id -> the conv that computes it
-  std::vector<int> convPools(g.size(), -1);  // conv id -> the pool that computes it
   std::vector<int> poolConvs(g.size(), -1);  // and back
+  // A pool that computes its conv (convIntoPool) owns parallel tasks of
+  // rows, or the LRN that reads it (lrnAfterPool) does. taskOwner: node id
+  // -> the owner whose tasks compute it (the conv, an LRN between conv and
+  // pool, the pool under an LRN); ownerPool: owner -> its pool.
+  std::vector<int> taskOwner(g.size(), -1);
+  std::vector<int> ownerPool(g.size(), -1);
   for (const auto &nodePtr : g.nodes()) {
-    int conv = convIntoPool(g, net, *nodePtr, p);
-    if (conv >= 0) {
-      convPools[static_cast<size_t>(conv)] = nodePtr->id;
-      poolConvs[static_cast<size_t>(nodePtr->id)] = conv;
-    }
+    int lrn = -1;
+    int conv = convIntoPool(g, net, *nodePtr, p, &lrn);
+    if (conv < 0)
+      continue;
+    int pool = nodePtr->id, owner = lrnAfterPool(g, net, *nodePtr, p);
+    poolConvs[static_cast<size_t>(pool)] = conv;
+    ownerPool[static_cast<size_t>(owner)] = pool;
+    for (int id : {conv, lrn, owner == pool ? -1 : pool})
+      if (id >= 0)
+        taskOwner[static_cast<size_t>(id)] = owner;
   }
-  // The name of pool `id`'s task loop, where convIntoPool places its conv.
+  // The task loop of owner `id`, where convIntoPool places its conv, and
+  // the loop over rows within a task.
   auto poolTask = [&](int id) {
     return Var("prow_" + net.nodes[static_cast<size_t>(id)].value.name());
+  };
+  auto taskRow = [&](int id) {
+    return Var("pyi_" + net.nodes[static_cast<size_t>(id)].value.name());
   };
   for (const auto &nodePtr : g.nodes()) {
     if (nodePtr->op == OpKind::Concat)
@@ -623,13 +666,13 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
       break; // inlined into consumers
     case OpKind::Conv: {
       size_t in = static_cast<size_t>(node.inputs[0]);
-      int pool = convPools[static_cast<size_t>(node.id)];
+      int owner = taskOwner[static_cast<size_t>(node.id)];
       scheduleConv(
           g, node, l, intoConcat[static_cast<size_t>(node.id)],
           fusedPools[in] == node.id ? std::optional<Func>(net.nodes[in].value) : std::nullopt,
-          pool >= 0 ? std::optional<LoopLevel>(
-                          LoopLevel(net.nodes[static_cast<size_t>(pool)].value, poolTask(pool)))
-                    : std::nullopt,
+          owner >= 0 ? std::optional<LoopLevel>(
+                           LoopLevel(net.nodes[static_cast<size_t>(owner)].value, poolTask(owner)))
+                     : std::nullopt,
           p, v);
       break;
     }
@@ -640,10 +683,18 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
     case OpKind::AvgPool:
     case OpKind::Lrn: {
       Var row = v.y;
-      if (fusedPools[static_cast<size_t>(node.id)] >= 0) { // placed by its conv
+      int owner = taskOwner[static_cast<size_t>(node.id)];
+      if (owner >= 0) {
+        // A row at a time as the owner's rows need them, each computed once
+        // a task (the rows of its window kept from row to row).
+        Func f = net.nodes[static_cast<size_t>(owner)].value;
+        l.value.store_at(LoopLevel(f, poolTask(owner)))
+            .compute_at(LoopLevel(f, taskRow(owner)))
+            .vectorize(v.c, fit(p.vec, s.c));
+      } else if (fusedPools[static_cast<size_t>(node.id)] >= 0) { // placed by its conv
         if (fit(p.vec, s.c) > 1)
           l.value.vectorize(v.c, fit(p.vec, s.c));
-      } else if (poolConvs[static_cast<size_t>(node.id)] >= 0) {
+      } else if (ownerPool[static_cast<size_t>(node.id)] >= 0) {
         // Tasks of convIntoPoolRows rows, each computing the conv rows it
         // reads, but at most half the rows, for two tasks (AlexNet's conv5,
         // 6 pool rows, ran on one core at batch 1 otherwise).
@@ -653,16 +704,17 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
         // are 4 rows, two tasks an image (GoogLeNet's conv3 into pool2,
         // batch 8 and 1: tasks of 7 pool rows 1.11x the time of F(2x2, 3x3)
         // (unaligned), 8 rows 1.06x, 14 rows 0.84x and 0.81x).
+        const Node &pool = g.node(ownerPool[static_cast<size_t>(node.id)]);
         int64_t tile =
-            net.nodes[static_cast<size_t>(poolConvs[static_cast<size_t>(node.id)])].winograd;
+            net.nodes[static_cast<size_t>(poolConvs[static_cast<size_t>(pool.id)])].winograd;
         int64_t half = (s.h + 1) / 2;
         int64_t rows =
             balancedRows(tile == 4 ? half : std::min<int64_t>(p.convIntoPoolRows, half), s.h);
         if (tile > 1) {
-          int64_t unit = tile / std::gcd(tile, node.attrs.stride[0]); // pool rows a whole tile
+          int64_t unit = tile / std::gcd(tile, pool.attrs.stride[0]); // pool rows a whole tile
           rows = (rows + unit - 1) / unit * unit;
         }
-        row = Var("pyi_" + l.value.name());
+        row = taskRow(node.id);
         l.value.compute_root()
             .split(v.y, poolTask(node.id), row, static_cast<int>(rows))
             .vectorize(v.c, fit(p.vec, s.c))
