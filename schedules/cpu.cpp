@@ -429,16 +429,22 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
     rowsParallel(l.value.update(static_cast<int>(g)), l.updates[g].x, perGroup, p, v.y, v.n);
 }
 
+// A 1x1 conv with stride 1, no padding and one group: a row of it reads one
+// row of its input.
+bool isPointwise(const Node &conv) {
+  const Attrs &a = conv.attrs;
+  return conv.op == OpKind::Conv && a.kernel[0] == 1 && a.kernel[1] == 1 && a.stride[0] == 1 &&
+         a.stride[1] == 1 && a.groups == 1 && a.pad.top == 0 && a.pad.left == 0 &&
+         a.pad.bottom == 0 && a.pad.right == 0;
+}
+
 // The pool (max or average) that conv `conv` reads, where each of the conv's
 // row tasks can compute the rows of it that the task reads, instead of the
 // whole pool being computed at root and read back from memory: the conv is
 // 1x1 with stride 1 and no padding (a row of it reads one row of the pool),
 // its tasks are rows (convTile), and the pool has no other consumer. Else -1.
 int fusedPool(const Graph &g, const LoweredNet &net, const Node &conv, const CpuParams &p) {
-  const Attrs &a = conv.attrs;
-  if (!p.poolIntoConv || conv.op != OpKind::Conv || a.kernel[0] != 1 || a.kernel[1] != 1 ||
-      a.stride[0] != 1 || a.stride[1] != 1 || a.groups != 1 || a.pad.top != 0 || a.pad.left != 0 ||
-      a.pad.bottom != 0 || a.pad.right != 0 || conv.shape.h < p.convBlockTasksBelow)
+  if (!p.poolIntoConv || !isPointwise(conv) || conv.shape.h < p.convBlockTasksBelow)
     return -1;
   int id = conv.inputs[0];
   OpKind op = g.node(id).op;
@@ -453,6 +459,28 @@ bool isElementwise(OpKind op) {
          op == OpKind::Dropout || op == OpKind::BatchNorm;
 }
 
+// The conv whose output reaches node `id` (the conv itself, or what reads
+// it) only through elementwise ops, each node on the way, the conv
+// included, used by nothing else; else -1. Where `lrn` is given, one LRN may
+// be on the way too: set there (else -1).
+int soleConvSource(const Graph &g, const LoweredNet &net, int id, int *lrn = nullptr) {
+  int across = -1;
+  while (net.consumers[static_cast<size_t>(id)].size() == 1) {
+    const Node &n = g.node(id);
+    if (n.op == OpKind::Conv) {
+      if (lrn)
+        *lrn = across;
+      return id;
+    }
+    if (n.op == OpKind::Lrn && lrn && across < 0)
+      across = id;
+    else if (!isElementwise(n.op))
+      return -1;
+    id = n.inputs[0];
+  }
+  return -1;
+}
+
 // The conv (groups 1, whole weight blocks) whose output reaches input `i` of
 // concat `cat` only through elementwise ops and is used by nothing else, or -1. Such a conv is
 // computed tile by tile inside the concat's update that copies it, writing
@@ -464,19 +492,14 @@ int convIntoConcat(const Graph &g, const LoweredNet &net, const Node &cat, size_
     return -1;
   if (std::count(cat.inputs.begin(), cat.inputs.end(), id) != 1)
     return -1;
-  while (true) {
-    const Node &n = g.node(id);
-    if (net.consumers[static_cast<size_t>(id)].size() != 1)
-      return -1;
-    // Only whole weight blocks: a partial last tile of an update cannot be
-    // padded (it would write the next input's channels).
-    if (n.op == OpKind::Conv)
-      return n.attrs.groups == 1 && n.shape.c % net.nodes[static_cast<size_t>(id)].block == 0 ? id
-                                                                                              : -1;
-    if (!isElementwise(n.op))
-      return -1;
-    id = n.inputs[0];
-  }
+  int conv = soleConvSource(g, net, id);
+  if (conv < 0)
+    return -1;
+  // Only whole weight blocks: a partial last tile of an update cannot be
+  // padded (it would write the next input's channels).
+  const Node &n = g.node(conv);
+  return n.attrs.groups == 1 && n.shape.c % net.nodes[static_cast<size_t>(conv)].block == 0 ? conv
+                                                                                            : -1;
 }
 
 // The conv (one group) whose output reaches pool `pool` only through
@@ -491,24 +514,13 @@ int convIntoPool(const Graph &g, const LoweredNet &net, const Node &pool, const 
                  int *lrn = nullptr) {
   if (p.convIntoPoolRows <= 0 || (pool.op != OpKind::MaxPool && pool.op != OpKind::AvgPool))
     return -1;
-  int id = pool.inputs[0], across = -1;
-  while (true) {
-    const Node &n = g.node(id);
-    if (net.consumers[static_cast<size_t>(id)].size() != 1)
-      return -1;
-    if (n.op == OpKind::Conv) {
-      if (net.nodes[static_cast<size_t>(id)].parts.size() != 1)
-        return -1;
-      if (lrn)
-        *lrn = across;
-      return id;
-    }
-    if (n.op == OpKind::Lrn && across < 0 && p.lrnIntoPool)
-      across = id;
-    else if (!isElementwise(n.op))
-      return -1;
-    id = n.inputs[0];
-  }
+  int across = -1;
+  int conv = soleConvSource(g, net, pool.inputs[0], p.lrnIntoPool ? &across : nullptr);
+  if (conv < 0 || net.nodes[static_cast<size_t>(conv)].parts.size() != 1)
+    return -1;
+  if (lrn)
+    *lrn = across;
+  return conv;
 }
 
 // The 1x1 conv (stride 1, no padding, one group, not Winograd) whose output
@@ -521,23 +533,9 @@ int convIntoPool(const Graph &g, const LoweredNet &net, const Node &pool, const 
 int pointwiseInto(const Graph &g, const LoweredNet &net, int conv, const CpuParams &p) {
   if (!p.pointwiseIntoPool || net.nodes[static_cast<size_t>(conv)].padded.defined())
     return -1;
-  int id = g.node(conv).inputs[0];
-  while (true) {
-    const Node &n = g.node(id);
-    if (net.consumers[static_cast<size_t>(id)].size() != 1)
-      return -1;
-    if (n.op == OpKind::Conv) {
-      const Attrs &a = n.attrs;
-      bool pointwise = a.kernel[0] == 1 && a.kernel[1] == 1 && a.stride[0] == 1 &&
-                       a.stride[1] == 1 && a.groups == 1 && a.pad.top == 0 && a.pad.left == 0 &&
-                       a.pad.bottom == 0 && a.pad.right == 0;
-      const Lowered &l = net.nodes[static_cast<size_t>(id)];
-      return pointwise && l.parts.size() == 1 && !l.winograd ? id : -1;
-    }
-    if (!isElementwise(n.op))
-      return -1;
-    id = n.inputs[0];
-  }
+  int id = soleConvSource(g, net, g.node(conv).inputs[0]);
+  return id >= 0 && isPointwise(g.node(id)) && !net.nodes[static_cast<size_t>(id)].winograd ? id
+                                                                                            : -1;
 }
 
 // The LRN that reads pool `pool` (through elementwise ops; Caffe's

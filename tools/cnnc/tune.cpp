@@ -141,10 +141,10 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
       c.push_back({"conv_block_tasks_below", b});
   if (has(g, OpKind::Concat))
     c.push_back({"conv_into_concat", d.convIntoConcat ? 0 : 1});
-  if (has(g, OpKind::MaxPool) || has(g, OpKind::AvgPool))
+  if (has(g, OpKind::MaxPool) || has(g, OpKind::AvgPool)) {
     c.push_back({"pool_into_conv", d.poolIntoConv ? 0 : 1});
-  if (has(g, OpKind::MaxPool) || has(g, OpKind::AvgPool))
     c.push_back({"pointwise_into_pool", d.pointwiseIntoPool ? 0 : 1});
+  }
   if (has(g, OpKind::Lrn))
     c.push_back({"lrn_into_pool", d.lrnIntoPool ? 0 : 1});
   if (has(g, OpKind::Fc)) {
