@@ -83,7 +83,14 @@ public:
         if (src.op == OpKind::Conv && net_.consumers[static_cast<size_t>(src.id)].size() == 1)
           folded_[static_cast<size_t>(src.id)] = node->id;
       }
+    // A relu that alone reads a conv (through such a batchnorm) is applied
+    // by the conv as it stores each output (reluAfter).
     reluInConv_.assign(g_.size(), false);
+    for (const auto &node : g_.nodes()) {
+      int relu = node->op == OpKind::Conv ? reluAfter(*node) : -1;
+      if (relu >= 0)
+        reluInConv_[static_cast<size_t>(relu)] = true;
+    }
     for (const auto &node : g_.nodes())
       net_.nodes[static_cast<size_t>(node->id)] = lowerNode(*node);
     const Func &last = net_.nodes[static_cast<size_t>(g_.output)].value;
@@ -311,13 +318,8 @@ private:
     bool hasBias = a.bias || bnId >= 0;
     if (hasBias)
       b = weight(bnId >= 0 ? Pack::BnBias : Pack::Copy, bSrc, {a.out}, eps);
-    int relu = reluAfter(node);
-    if (relu >= 0)
-      reluInConv_[static_cast<size_t>(relu)] = true;
-    auto activate = [&](Expr e) { return relu >= 0 ? max(e, 0.0f) : e; };
     if (wino)
-      return lowerWinograd(node, l, w, hasBias ? Expr(b(min(c, int(a.out) - 1))) : Expr(0.0f),
-                           relu >= 0);
+      return lowerWinograd(node, l, w, hasBias ? Expr(b(min(c, int(a.out) - 1))) : Expr(0.0f));
     Func src = padInput(node, 0.0f, name + "_pad");
     if (src.name() != in(node).name())
       l.padded = src;
@@ -336,7 +338,7 @@ private:
       part(c, x, y, n) = hasBias ? b(min(c + g * co, int(a.out) - 1)) : Expr(0.0f);
       part(c, x, y, n) +=
           w(c % block, r.x, r.y, r.z, c / block + g * blocks) * src(r.x + g * ci, ix, iy, n);
-      tile(c, x, y, n) = activate(part(c, x, y, n));
+      tile(c, x, y, n) = activate(node, part(c, x, y, n));
       l.parts.push_back(part);
       l.tiles.push_back(tile);
     }
@@ -371,10 +373,10 @@ private:
   //   parts[0]:   the product at (c % block, c / block, tx, e, ty, n),
   //               reduced over `reduce` (one group's input channels)
   //   tiles[0]:   its register tiles' owner, M(c, tx, e, ty, n)
-  //   value:      Y(c, x, y, n), the output, bias added (and the relu, `relu`)
+  //   value:      Y(c, x, y, n), the output, bias added (and the relu: activate)
   // Reads past the input's edges (padding, and the last tile of a width or
   // height that is not a multiple of m) see zeros.
-  Lowered lowerWinograd(const Node &node, Lowered &l, ImageParam w, Expr bias, bool relu) {
+  Lowered lowerWinograd(const Node &node, Lowered &l, ImageParam w, Expr bias) {
     // B^T and A^T of F(2, 3) (interpolation points 0, 1, -1 and infinity),
     // and of F(4, 3) and F(2, 5) (0, 1, -1, 2, -2 and infinity: the same
     // B^T, A^T's first two rows but for the point at infinity); G is the
@@ -466,7 +468,7 @@ private:
       out.push_back(combine(AT[q], entries));
     }
     Func f(name);
-    f(c, x, y, n) = relu ? max(bias + mux(x % m, out), 0.0f) : bias + mux(x % m, out);
+    f(c, x, y, n) = activate(node, bias + mux(x % m, out));
     // No l.padded: V reads src (the input, zeros past its edges) inline
     // rather than from a copy the schedule places.
     l.helpers = {v, half};
@@ -620,6 +622,9 @@ private:
     }
     return g_.node(next).op == OpKind::Relu ? next : -1;
   }
+
+  // Conv `conv`'s output `e`, with the relu it applies (reluAfter) if any.
+  Expr activate(const Node &conv, Expr e) const { return reluAfter(conv) >= 0 ? max(e, 0.0f) : e; }
 
   const Graph &g_;
   LowerOptions opts_;
