@@ -29,6 +29,9 @@ struct CpuParams {
   int convIntoPoolRows = 8;
   bool lrnIntoPool = true;       // ... and through an LRN, or run by the LRN that reads the pool
   bool pointwiseIntoPool = true; // ... and the 1x1 conv that the conv reads
+  // Pools' and LRNs' loops over channel vectors unrolled where they have at
+  // most this many vectors (0: none).
+  int unrollChannelVectors = 16;
   // 3x3 and 5x5 convs with stride 1, at least this many input and output
   // channels and an output at least winogradWidth wide by Winograd's
   // F(2x2, 3x3) and F(2x2, 5x5) (0: none). Narrower layers have too few

@@ -147,6 +147,11 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
   }
   if (has(g, OpKind::Lrn))
     c.push_back({"lrn_into_pool", d.lrnIntoPool ? 0 : 1});
+  if (has(g, OpKind::MaxPool) || has(g, OpKind::AvgPool) || has(g, OpKind::Lrn)) {
+    for (int u : {0, 64})
+      if (u != d.unrollChannelVectors)
+        c.push_back({"unroll_channel_vectors", u});
+  }
   if (has(g, OpKind::Fc)) {
     c.push_back({"fc_vectors", std::max(1, d.fcVectors - 1)});
     c.push_back({"fc_vectors", d.fcVectors + 1});
