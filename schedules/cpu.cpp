@@ -712,6 +712,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
     case OpKind::MaxPool:
     case OpKind::AvgPool:
     case OpKind::Lrn: {
+      const int lanes = fit(p.vec, s.c); // floats per vector over channels
       Var row = v.y;
       int owner = taskOwner[static_cast<size_t>(node.id)];
       if (owner >= 0) {
@@ -720,7 +721,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
         Func f = net.nodes[static_cast<size_t>(owner)].value;
         l.value.store_at(LoopLevel(f, poolTask(owner)))
             .compute_at(LoopLevel(f, taskRow(owner)))
-            .vectorize(v.c, fit(p.vec, s.c));
+            .vectorize(v.c, lanes);
         // An LRN's rows, kept for its pool's window, in a ring of rows:
         // Caffe GoogLeNet's norm2 stored a task's 29 rows (1.2 MB), the
         // task's F(4x4) conv3 rows beside them (1.4 MB) overflowing L2; as
@@ -733,8 +734,8 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
           l.value.fold_storage(v.y, rows);
         }
       } else if (fusedPools[static_cast<size_t>(node.id)] >= 0) { // placed by its conv
-        if (fit(p.vec, s.c) > 1)
-          l.value.vectorize(v.c, fit(p.vec, s.c));
+        if (lanes > 1)
+          l.value.vectorize(v.c, lanes);
       } else if (ownerPool[static_cast<size_t>(node.id)] >= 0) {
         // Tasks of convIntoPoolRows rows, each computing the conv rows it
         // reads, but at most half the rows, for two tasks (AlexNet's conv5,
@@ -758,7 +759,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
         row = taskRow(node.id);
         l.value.compute_root()
             .split(v.y, poolTask(node.id), row, static_cast<int>(rows))
-            .vectorize(v.c, fit(p.vec, s.c))
+            .vectorize(v.c, lanes)
             .parallel(poolTask(node.id))
             .parallel(v.n);
       } else {
@@ -766,20 +767,20 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
         rowsParallel(l.value, v.c, s.c, p, v.y, v.n);
       }
       if (l.padded.defined())
-        l.padded.compute_at(l.value, row).vectorize(v.c, fit(p.vec, s.c));
+        l.padded.compute_at(l.value, row).vectorize(v.c, lanes);
       if (l.core.defined()) {
-        l.core.compute_at(l.value, row).vectorize(v.c, fit(p.vec, s.c));
-        vectorizeUpdate(l.core, v.c, fit(p.vec, s.c));
+        l.core.compute_at(l.value, row).vectorize(v.c, lanes);
+        vectorizeUpdate(l.core, v.c, lanes);
       }
       // Short loops over channel vectors unrolled, with the LRN's squares:
       // a loop of a few vectors a pixel ends in a branch each pixel. Caffe
       // AlexNet's norm1 (6 vectors) between conv1 and pool1 added 1.1-1.4 ms
       // to them at batch 8 looped, 0.6-0.7 ms unrolled (a micro-network).
-      bool unrolled = fit(p.vec, s.c) == p.vec && s.c <= int64_t(p.unrollChannelVectors) * p.vec;
+      bool unrolled = lanes == p.vec && s.c <= int64_t(p.unrollChannelVectors) * p.vec;
       if (unrolled)
         l.value.unroll(v.c);
       for (Func &h : l.helpers) {
-        h.compute_at(l.value, row).vectorize(v.c, fit(p.vec, s.c));
+        h.compute_at(l.value, row).vectorize(v.c, lanes);
         if (unrolled)
           h.unroll(v.c);
       }

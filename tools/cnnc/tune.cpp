@@ -141,17 +141,17 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
       c.push_back({"conv_block_tasks_below", b});
   if (has(g, OpKind::Concat))
     c.push_back({"conv_into_concat", d.convIntoConcat ? 0 : 1});
-  if (has(g, OpKind::MaxPool) || has(g, OpKind::AvgPool)) {
+  bool pools = has(g, OpKind::MaxPool) || has(g, OpKind::AvgPool);
+  if (pools) {
     c.push_back({"pool_into_conv", d.poolIntoConv ? 0 : 1});
     c.push_back({"pointwise_into_pool", d.pointwiseIntoPool ? 0 : 1});
   }
   if (has(g, OpKind::Lrn))
     c.push_back({"lrn_into_pool", d.lrnIntoPool ? 0 : 1});
-  if (has(g, OpKind::MaxPool) || has(g, OpKind::AvgPool) || has(g, OpKind::Lrn)) {
+  if (pools || has(g, OpKind::Lrn))
     for (int u : {0, 64})
       if (u != d.unrollChannelVectors)
         c.push_back({"unroll_channel_vectors", u});
-  }
   if (has(g, OpKind::Fc)) {
     c.push_back({"fc_vectors", std::max(1, d.fcVectors - 1)});
     c.push_back({"fc_vectors", d.fcVectors + 1});
