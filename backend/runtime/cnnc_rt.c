@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define API __attribute__((visibility("default")))
 
@@ -114,6 +115,28 @@ void halide_free(void *user_context, void *ptr) {
   }
   if (b)
     halide_default_free(user_context, b);
+}
+
+/* A weight tensor's packed copy. One of 2 MB or more (AlexNet's fc6: 151 MB)
+   starts on a 2 MB boundary and asks Linux for transparent huge pages
+   (where they are enabled only on request, as Debian's default
+   "madvise"): a layer that streams its weights from memory then crosses a
+   page boundary, and misses the TLB, every 2 MB instead of every 4 KB. Two
+   threads streaming 160 MB with the fc's prefetches read 5-6 % faster so,
+   15 % without them; torchvision's AlexNet at batch 1 took 0.95-0.97x the
+   time (build/alternate, 2026-11-28). Freed with free(). */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *weights_alloc(size_t bytes) {
+  if (bytes < HUGE_PAGE)
+    return malloc(bytes);
+  void *p = NULL;
+  if (posix_memalign(&p, HUGE_PAGE, (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE) != 0)
+    return NULL;
+#ifdef MADV_HUGEPAGE
+  madvise(p, bytes, MADV_HUGEPAGE); /* advice only: ignored where unsupported */
+#endif
+  return p;
 }
 
 /* A model is loaded (+1) or freed (-1); the last one's free empties the cache. */
@@ -468,7 +491,7 @@ API cnnc_model *cnnc_load(const char *path) {
         return NULL;
       }
     int64_t total = count(a->dims, a->rank);
-    m->data[i] = malloc(sizeof(float) * (size_t)(total ? total : 1));
+    m->data[i] = weights_alloc(sizeof(float) * (size_t)(total ? total : 1));
     if (!m->data[i]) {
       set_error("cnnc_load: out of memory");
       cnnc_free(m);
