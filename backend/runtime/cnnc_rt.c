@@ -46,6 +46,29 @@ API const char *cnnc_last_error(void) { return last_error; }
 
 /* ---- memory ---------------------------------------------------------- */
 
+/* Memory for a weight tensor's packed copy or a layer's output. A block of
+   2 MB or more (AlexNet's fc6 weights: 151 MB) starts on a 2 MB boundary
+   and asks Linux for transparent huge pages (where they are enabled only on
+   request, as Debian's default "madvise"): a layer that streams it then
+   crosses a page boundary, and misses the TLB, every 2 MB instead of every
+   4 KB. Two threads streaming 160 MB with the fc's prefetches read 5-6 %
+   faster so, 15 % without them. Weights so: torchvision's AlexNet at batch 1
+   0.94-0.97x the time; layers' outputs too: GoogLeNet at batch 8 0.96-0.99x
+   (build/alternate, 2026-11-28). Freed with free(). */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *huge_alloc(size_t bytes) {
+  if (bytes < HUGE_PAGE)
+    return malloc(bytes);
+  void *p = NULL;
+  if (posix_memalign(&p, HUGE_PAGE, (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE) != 0)
+    return NULL;
+#ifdef MADV_HUGEPAGE
+  madvise(p, bytes, MADV_HUGEPAGE); /* advice only: ignored where unsupported */
+#endif
+  return p;
+}
+
 /* Halide allocates each layer's output anew on every run. Where malloc's
    mmap threshold is fixed (a Python process that has loaded PyTorch, or
    MALLOC_MMAP_THRESHOLD_ set), every large block comes fresh from mmap and
@@ -54,7 +77,8 @@ API const char *cnnc_last_error(void) { return last_error; }
    freed, while a model is loaded, up to CACHE_SLOTS blocks and CACHE_MAX
    bytes, and handed out again to requests they fit with at most a quarter
    to spare; cnnc_free of the last model returns them. Each block carries its
-   size in a header of one alignment unit (64 bytes: x86's widest vector). */
+   size, and whether huge_alloc made it, in a header of one alignment unit
+   (64 bytes: x86's widest vector). */
 #define HEADER 64
 #define CACHE_MIN ((size_t)256 << 10)
 #define CACHE_MAX ((size_t)1 << 30)
@@ -90,11 +114,22 @@ void *halide_malloc(void *user_context, size_t x) {
   /* Whole alignment units, and one more: Halide may read a little past the
      end of a buffer. */
   size_t rounded = (x + HEADER - 1) / HEADER * HEADER;
-  char *b = halide_default_malloc(user_context, rounded + 2 * HEADER);
+  size_t bytes = rounded + 2 * HEADER;
+  int huge = bytes >= HUGE_PAGE;
+  char *b = huge ? huge_alloc(bytes) : halide_default_malloc(user_context, bytes);
   if (!b)
     return NULL;
-  *(size_t *)b = x;
+  ((size_t *)b)[0] = x;
+  ((size_t *)b)[1] = (size_t)huge;
   return b + HEADER;
+}
+
+/* A block of halide_malloc's, from the allocator that made it. */
+static void release(void *user_context, char *b) {
+  if (((size_t *)b)[1])
+    free(b);
+  else
+    halide_default_free(user_context, b);
 }
 
 void halide_free(void *user_context, void *ptr) {
@@ -114,29 +149,7 @@ void halide_free(void *user_context, void *ptr) {
     pthread_mutex_unlock(&cache_lock);
   }
   if (b)
-    halide_default_free(user_context, b);
-}
-
-/* A weight tensor's packed copy. One of 2 MB or more (AlexNet's fc6: 151 MB)
-   starts on a 2 MB boundary and asks Linux for transparent huge pages
-   (where they are enabled only on request, as Debian's default
-   "madvise"): a layer that streams its weights from memory then crosses a
-   page boundary, and misses the TLB, every 2 MB instead of every 4 KB. Two
-   threads streaming 160 MB with the fc's prefetches read 5-6 % faster so,
-   15 % without them; torchvision's AlexNet at batch 1 took 0.95-0.97x the
-   time (build/alternate, 2026-11-28). Freed with free(). */
-#define HUGE_PAGE ((size_t)2 << 20)
-
-static void *weights_alloc(size_t bytes) {
-  if (bytes < HUGE_PAGE)
-    return malloc(bytes);
-  void *p = NULL;
-  if (posix_memalign(&p, HUGE_PAGE, (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE) != 0)
-    return NULL;
-#ifdef MADV_HUGEPAGE
-  madvise(p, bytes, MADV_HUGEPAGE); /* advice only: ignored where unsupported */
-#endif
-  return p;
+    release(user_context, b);
 }
 
 /* A model is loaded (+1) or freed (-1); the last one's free empties the cache. */
@@ -154,7 +167,7 @@ static void count_model(int delta) {
   }
   pthread_mutex_unlock(&cache_lock);
   for (int i = 0; i < n; ++i)
-    halide_default_free(NULL, blocks[i]);
+    release(NULL, blocks[i]);
 }
 
 /* ---- the network's description ------------------------------------------ */
@@ -491,7 +504,7 @@ API cnnc_model *cnnc_load(const char *path) {
         return NULL;
       }
     int64_t total = count(a->dims, a->rank);
-    m->data[i] = weights_alloc(sizeof(float) * (size_t)(total ? total : 1));
+    m->data[i] = huge_alloc(sizeof(float) * (size_t)(total ? total : 1));
     if (!m->data[i]) {
       set_error("cnnc_load: out of memory");
       cnnc_free(m);
