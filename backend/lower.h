@@ -95,12 +95,16 @@ int convTilePixels(int vectors, int64_t width, const LowerOptions &o);
 // cheapest in a model of the tile's loop, fitted to measurements on AVX-512:
 // channels padded to whole blocks, pixels computed twice where the last tile
 // of a row overlaps; per step of the reduction, one FMA per accumulator (two
-// a cycle), one load per vector and per pixel (one a cycle) and two more
+// a cycle), one load per vector and per pixel (one a cycle) and 1.2 more
 // cycles per weight vector, which streams from L2. It prefers 2 vectors by 14
 // pixels to 4 by 7 (measured 6-30 % faster on AlexNet's layers, equal on
-// GoogLeNet's at 28 and 56 wide) but 4 by 7 on layers 7 wide. (A cap of 7
-// pixels on AVX-512 from the fifth to the seventh session measured faster
-// for a while; docs/schedules.md.)
+// GoogLeNet's at 28 and 56 wide) but 4 by 7 on layers 7 wide, and 3 vectors
+// where the channels are a multiple of 3 vectors: 3 by 8 on 55-wide layers
+// (Caffe AlexNet's conv1, 96 channels). The weight vector's cycles were 2
+// until 2026-11-28, which chose 2 by 14 there: 1.2 measured Caffe AlexNet
+// 0.97-0.99x at batch 8, other networks' changed layers (GoogLeNet's 7-wide
+// ones) within noise. (A cap of 7 pixels on AVX-512 from the fifth to the
+// seventh session measured faster for a while; docs/schedules.md.)
 int convBlock(int64_t channels, int64_t width, const LowerOptions &o);
 
 LoweredNet lower(const Graph &g, const LowerOptions &opts);

@@ -31,7 +31,8 @@ TEST_CASE("a conv tile's pixels fill its accumulators and even out over the row"
   CHECK(convTilePixels(2, 0, avx2) == 5); // 10 accumulators
 }
 
-TEST_CASE("a conv's weight block: 2 vectors by 14 pixels, 4 by 7 on narrow layers") {
+TEST_CASE("a conv's weight block: 2 vectors by 14 pixels, 3 by 8 where they pad nothing, "
+          "4 by 7 on narrow layers") {
   LowerOptions o = avx512();
   CHECK(convBlock(64, 56, o) == 32);
   CHECK(convBlock(192, 28, o) == 32);
@@ -39,8 +40,12 @@ TEST_CASE("a conv's weight block: 2 vectors by 14 pixels, 4 by 7 on narrow layer
   // 208 = 13 x 16: one vector by 14 pixels pads nothing but loads more than
   // it multiplies; 2 vectors pad to 224.
   CHECK(convBlock(208, 14, o) == 32);
-  CHECK(convBlock(384, 7, o) == 64); // 2 x 7 would leave half the accumulators idle
-  CHECK(convBlock(832, 7, o) == 64);
+  CHECK(convBlock(832, 7, o) == 64); // 2 x 7 would leave half the accumulators idle
+  CHECK(convBlock(128, 7, o) == 64);
+  // Multiples of 3 vectors: 3 x 8 loads 11 values for 24 FMAs where 2 x 14
+  // loads 16 for 28 (Caffe AlexNet's conv1, 96 channels 55 wide).
+  CHECK(convBlock(96, 55, o) == 48);
+  CHECK(convBlock(384, 7, o) == 48);
   CHECK(convBlock(16, 28, o) == 16); // two vectors would double the work
   CHECK(convBlock(24, 28, o) == 32); // 2 x 14 beats 1 x 14 at the same padding
 }
