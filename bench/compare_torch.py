@@ -4,15 +4,20 @@ interleaved in one process, and prints medians and ratios.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
         /usr/bin/python3 bench/compare_torch.py --cnnc build/cnnc [--nets alexnet,googlenet]
-        [--batches 1,8] [--rounds 6] [--seconds 0.5]
+        [--batches 1,8] [--rounds 6] [--seconds 0.5] [--no-caffe]
 
 PyTorch runs with 2 threads, in eval mode under no_grad, in each of its
 variants (eager, channels_last, jit.trace + freeze + optimize_for_inference,
 and that with channels_last); its best is the baseline. Each round times every
 engine for about --seconds; the table shows the median over rounds.
+
+Unless --no-caffe, the Caffe-style example of each network (examples/NET.cnn,
+random weights from `cnnc init`) is compiled and timed in the same rounds, and
+its time per multiply-add is compared with the torchvision library's.
 """
 import argparse
 import ctypes
+import json
 import os
 import statistics
 import subprocess
@@ -42,6 +47,37 @@ def timed(fn, seconds):
     return statistics.median(times)
 
 
+def load_library(path, weights):
+    lib = ctypes.CDLL(path)
+    lib.cnnc_load.restype = ctypes.c_void_p
+    lib.cnnc_load.argtypes = [ctypes.c_char_p]
+    lib.cnnc_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p]
+    handle = lib.cnnc_load(weights.encode())
+    if not handle:
+        raise RuntimeError(f"cnnc_load failed for {path} with {weights}")
+    return lib, handle
+
+
+def library_engine(lib, handle, summary, batch, gen):
+    """A call of the library on a random batch of its input shape."""
+    x = np.ascontiguousarray(torch.randn([batch] + summary["input"], generator=gen).numpy())
+    out = np.zeros([batch] + summary["output"], dtype=np.float32)
+    return lambda: lib.cnnc_run(handle, x.ctypes.data, batch, out.ctypes.data)
+
+
+def caffe_library(cnnc, net, tmp):
+    """The Caffe-style example of `net` compiled, with random weights: (lib,
+    handle, summary)."""
+    cnn_file = os.path.join(parity.ROOT, "examples", net + ".cnn")
+    lib_path = os.path.join(tmp, net + "_caffe.so")
+    weights = os.path.join(tmp, net + "_caffe.safetensors")
+    subprocess.run([cnnc, cnn_file, "-o", lib_path], check=True)
+    subprocess.run([cnnc, "init", cnn_file, "-o", weights], check=True, stdout=subprocess.DEVNULL)
+    summary = json.loads(subprocess.run([cnnc, "summary", "--json", cnn_file], check=True,
+                                        capture_output=True, text=True).stdout)
+    return load_library(lib_path, weights) + (summary,)
+
+
 def torch_variants(model, x):
     variants = {"torch eager": (model, x)}
     cl = model.to(memory_format=torch.channels_last)
@@ -62,6 +98,8 @@ def main():
     ap.add_argument("--batches", default="1,8")
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--seconds", type=float, default=0.5)
+    ap.add_argument("--no-caffe", action="store_true",
+                    help="skip the Caffe-style examples' speed per multiply-add")
     args = ap.parse_args()
     torch.set_num_threads(2)
     rows = []
@@ -78,14 +116,10 @@ def main():
             compile_s = time.perf_counter() - t0
             weights = os.path.join(tmp, net + ".safetensors")
             parity.write_safetensors(weights, tensors)
-            lib = ctypes.CDLL(lib_path)
-            lib.cnnc_load.restype = ctypes.c_void_p
-            lib.cnnc_load.argtypes = [ctypes.c_char_p]
-            lib.cnnc_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,
-                                     ctypes.c_void_p]
-            handle = lib.cnnc_load(weights.encode())
+            lib, handle = load_library(lib_path, weights)
             print(f"{net}: compiled in {compile_s:.1f} s, library {os.path.getsize(lib_path) / 1e6:.2f} MB",
                   flush=True)
+            caffe = None if args.no_caffe else caffe_library(args.cnnc, net, tmp)
             for batch in [int(b) for b in args.batches.split(",")]:
                 c, h, w = summary["input"]
                 x = torch.randn(batch, c, h, w, generator=gen)
@@ -93,6 +127,8 @@ def main():
                 out = np.zeros([batch] + summary["output"], dtype=np.float32)
                 engines = {"cnnc": lambda: lib.cnnc_run(handle, xin.ctypes.data, batch,
                                                         out.ctypes.data)}
+                if caffe:
+                    engines["cnnc caffe"] = library_engine(caffe[0], caffe[1], caffe[2], batch, gen)
                 for name, (m, inp) in torch_variants(model, x).items():
                     def run(m=m, inp=inp):
                         with torch.no_grad():
@@ -103,14 +139,22 @@ def main():
                     for name, fn in engines.items():
                         samples[name].append(timed(fn, args.seconds))
                 med = {name: statistics.median(v) for name, v in samples.items()}
-                best_torch = min((v, k) for k, v in med.items() if k != "cnnc")
+                best_torch = min((v, k) for k, v in med.items() if k.startswith("torch"))
                 gflop = 2 * summary["macs"] * batch / 1e9
+                caffe_t = med.pop("cnnc caffe", None)
                 for name, t in sorted(med.items(), key=lambda kv: kv[1]):
                     rows.append((net, batch, name, t * 1e3, batch / t, gflop / t,
                                  best_torch[0] / t))
                     print(f"  {net} batch {batch} {name:24s} {t * 1e3:8.2f} ms "
                           f"{batch / t:8.1f} img/s {gflop / t:7.1f} GFLOP/s "
                           f"x{best_torch[0] / t:.2f} vs best torch ({best_torch[1]})", flush=True)
+                if caffe_t is not None:
+                    macs = caffe[2]["macs"]
+                    per_flop = (caffe_t / macs) / (med["cnnc"] / summary["macs"])
+                    print(f"  {net} batch {batch} cnnc caffe example     {caffe_t * 1e3:8.2f} ms "
+                          f"({macs / 1e6:.0f} M multiply-adds against {summary['macs'] / 1e6:.0f} M): "
+                          f"{abs(per_flop - 1) * 100:.1f} % {'slower' if per_flop > 1 else 'faster'} "
+                          f"per multiply-add than torchvision's", flush=True)
     return 0
 
 
