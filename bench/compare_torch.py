@@ -58,11 +58,12 @@ def load_library(path, weights):
     return lib, handle
 
 
-def library_engine(lib, handle, summary, batch, gen):
-    """A call of the library on a random batch of its input shape."""
-    x = np.ascontiguousarray(torch.randn([batch] + summary["input"], generator=gen).numpy())
-    out = np.zeros([batch] + summary["output"], dtype=np.float32)
-    return lambda: lib.cnnc_run(handle, x.ctypes.data, batch, out.ctypes.data)
+def library_engine(lib, handle, x, output):
+    """A call of the library on the batch `x` (a tensor), into a buffer of
+    the library's output shape `output` per image."""
+    xin = np.ascontiguousarray(x.numpy())
+    out = np.zeros([x.shape[0]] + output, dtype=np.float32)
+    return lambda: lib.cnnc_run(handle, xin.ctypes.data, x.shape[0], out.ctypes.data)
 
 
 def caffe_library(cnnc, net, tmp):
@@ -121,14 +122,13 @@ def main():
                   flush=True)
             caffe = None if args.no_caffe else caffe_library(args.cnnc, net, tmp)
             for batch in [int(b) for b in args.batches.split(",")]:
-                c, h, w = summary["input"]
-                x = torch.randn(batch, c, h, w, generator=gen)
-                xin = np.ascontiguousarray(x.numpy())
-                out = np.zeros([batch] + summary["output"], dtype=np.float32)
-                engines = {"cnnc": lambda: lib.cnnc_run(handle, xin.ctypes.data, batch,
-                                                        out.ctypes.data)}
+                x = torch.randn([batch] + summary["input"], generator=gen)
+                engines = {"cnnc": library_engine(lib, handle, x, summary["output"])}
                 if caffe:
-                    engines["cnnc caffe"] = library_engine(caffe[0], caffe[1], caffe[2], batch, gen)
+                    caffe_lib, caffe_handle, caffe_summary = caffe
+                    caffe_x = torch.randn([batch] + caffe_summary["input"], generator=gen)
+                    engines["cnnc caffe"] = library_engine(caffe_lib, caffe_handle, caffe_x,
+                                                           caffe_summary["output"])
                 for name, (m, inp) in torch_variants(model, x).items():
                     def run(m=m, inp=inp):
                         with torch.no_grad():
@@ -149,7 +149,7 @@ def main():
                           f"{batch / t:8.1f} img/s {gflop / t:7.1f} GFLOP/s "
                           f"x{best_torch[0] / t:.2f} vs best torch ({best_torch[1]})", flush=True)
                 if caffe_t is not None:
-                    macs = caffe[2]["macs"]
+                    macs = caffe_summary["macs"]
                     per_flop = (caffe_t / macs) / (med["cnnc"] / summary["macs"])
                     print(f"  {net} batch {batch} cnnc caffe example     {caffe_t * 1e3:8.2f} ms "
                           f"({macs / 1e6:.0f} M multiply-adds against {summary['macs'] / 1e6:.0f} M): "
