@@ -27,6 +27,17 @@ CpuParams defaultCpuParams(const Target &t) {
     // batch 1, AlexNet 0.97x and 0.99x (build/alternate, 2026-11-28).
     p.convMaxPixels = 14;
     p.fcVectors = 3; // 8 images x 3 vectors: 24 accumulators
+    if (t.has_feature(Target::AVX512_Zen4) && !t.has_feature(Target::AVX512_Zen5)) {
+      // Zen 4 runs a 512-bit FMA as two 256-bit halves, half the FMAs per
+      // cycle of the Xeons these defaults were fitted on, so that fewer
+      // multiplies pay for more transform work: F(4x4, 3x3) from 14 wide
+      // and F(2x2) on 7-wide layers measured 0.95x on GoogLeNet at batch 8
+      // and 0.97x at batch 1 (build/alternate, 2026-11-29), where the Xeon
+      // had measured F(4x4) on every 3x3 layer 1.02x. AlexNet's 13-wide
+      // layers stay F(2x2): F(4x4) there measured 1.01x.
+      p.winograd4x4Width = 14;
+      p.winogradWidth = 1;
+    }
   } else if (t.arch == Target::X86 && t.has_feature(Target::AVX2)) {
     p.vec = 8;
   } else {

@@ -39,6 +39,22 @@ TEST_CASE("a schedule file sets parameters over the target's defaults") {
   CHECK(parseScheduleFile(R"({"cpu": {}})", "s.json").empty());
 }
 
+TEST_CASE("Zen 4's defaults take Winograd further than other AVX-512 targets") {
+  // Zen 4 executes a 512-bit FMA as two 256-bit halves: fewer multiplies pay
+  // for more transform work there (docs/schedules.md).
+  CpuParams skylake = defaultCpuParams(Halide::Target("x86-64-linux-avx512_skylake"));
+  CpuParams zen4 = defaultCpuParams(Halide::Target("x86-64-linux-avx512_skylake-avx512_zen4"));
+  CpuParams zen5 =
+      defaultCpuParams(Halide::Target("x86-64-linux-avx512_skylake-avx512_zen4-avx512_zen5"));
+  CHECK(skylake.winogradWidth == 8);
+  CHECK(skylake.winograd4x4Width == 28);
+  CHECK(zen4.winogradWidth == 1);
+  CHECK(zen4.winograd4x4Width == 14);
+  CHECK(zen4.vec == 16);
+  CHECK(zen5.winogradWidth == skylake.winogradWidth);
+  CHECK(zen5.winograd4x4Width == skylake.winograd4x4Width);
+}
+
 TEST_CASE("settings written as JSON read back") {
   std::vector<std::pair<std::string, int>> settings = {
       {"conv_unroll", 16}, {"pool_into_conv", 0}, {"conv_into_concat", 1}};

@@ -128,7 +128,10 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
     c.push_back({"winograd_channels", d.winogradChannels ? 0 : 32});
     c.push_back({"winograd_width", d.winogradWidth > 1 ? 1 : 8});
     c.push_back({"winograd_channel_tasks_below", d.winogradChannelTasksBelow ? 0 : 64});
-    c.push_back({"winograd_4x4_width", d.winograd4x4Width ? 0 : 28});
+    for (int w : {0, 14, 28})
+      if (w != d.winograd4x4Width)
+        c.push_back({"winograd_4x4_width", w});
+    c.push_back({"winograd_4x4", d.winograd4x4 ? 0 : 1});
   }
   c.push_back({"conv_unroll", 16});
   c.push_back({"conv_unroll", 4});
