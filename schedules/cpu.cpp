@@ -34,9 +34,13 @@ CpuParams defaultCpuParams(const Target &t) {
       // and F(2x2) on 7-wide layers measured 0.95x on GoogLeNet at batch 8
       // and 0.97x at batch 1 (build/alternate, 2026-11-29), where the Xeon
       // had measured F(4x4) on every 3x3 layer 1.02x. AlexNet's 13-wide
-      // layers stay F(2x2): F(4x4) there measured 1.01x.
+      // layers stay F(2x2): F(4x4) there measured 1.01x. Winograd from 16
+      // channels (GoogLeNet's 3x3 and Caffe GoogLeNet's 5x5 convs of 16-24
+      // input channels): 0.96-0.99x on GoogLeNet at batch 8, 0.98x-1.00x on
+      // Caffe's, 0.97x-1.03x at batch 1.
       p.winograd4x4Width = 14;
       p.winogradWidth = 1;
+      p.winogradChannels = 16;
     }
   } else if (t.arch == Target::X86 && t.has_feature(Target::AVX2)) {
     p.vec = 8;

@@ -50,9 +50,12 @@ TEST_CASE("Zen 4's defaults take Winograd further than other AVX-512 targets") {
   CHECK(skylake.winograd4x4Width == 28);
   CHECK(zen4.winogradWidth == 1);
   CHECK(zen4.winograd4x4Width == 14);
+  CHECK(zen4.winogradChannels == 16);
+  CHECK(skylake.winogradChannels == 32);
   CHECK(zen4.vec == 16);
   CHECK(zen5.winogradWidth == skylake.winogradWidth);
   CHECK(zen5.winograd4x4Width == skylake.winograd4x4Width);
+  CHECK(zen5.winogradChannels == skylake.winogradChannels);
 }
 
 TEST_CASE("settings written as JSON read back") {
