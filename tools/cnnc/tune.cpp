@@ -125,7 +125,9 @@ bool hasWinogradConv(const Graph &g) {
 ParamSettings candidates(const Graph &g, const CpuParams &d) {
   ParamSettings c;
   if (hasWinogradConv(g)) { // the largest changes first
-    c.push_back({"winograd_channels", d.winogradChannels ? 0 : 32});
+    for (int ch : {0, 16, 32})
+      if (ch != d.winogradChannels)
+        c.push_back({"winograd_channels", ch});
     c.push_back({"winograd_width", d.winogradWidth > 1 ? 1 : 8});
     c.push_back({"winograd_channel_tasks_below", d.winogradChannelTasksBelow ? 0 : 64});
     for (int w : {0, 14, 28})
