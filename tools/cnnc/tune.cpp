@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <memory>
 #include <stdexcept>
 #include <unistd.h>
@@ -124,15 +125,17 @@ bool hasWinogradConv(const Graph &g) {
 // One-parameter changes worth trying on `g`, around the target's defaults.
 ParamSettings candidates(const Graph &g, const CpuParams &d) {
   ParamSettings c;
+  // Each of `values` but the default `current`.
+  auto others = [&c](const char *name, std::initializer_list<int> values, int current) {
+    for (int v : values)
+      if (v != current)
+        c.push_back({name, v});
+  };
   if (hasWinogradConv(g)) { // the largest changes first
-    for (int ch : {0, 16, 32})
-      if (ch != d.winogradChannels)
-        c.push_back({"winograd_channels", ch});
+    others("winograd_channels", {0, 16, 32}, d.winogradChannels);
     c.push_back({"winograd_width", d.winogradWidth > 1 ? 1 : 8});
     c.push_back({"winograd_channel_tasks_below", d.winogradChannelTasksBelow ? 0 : 64});
-    for (int w : {0, 14, 28})
-      if (w != d.winograd4x4Width)
-        c.push_back({"winograd_4x4_width", w});
+    others("winograd_4x4_width", {0, 14, 28}, d.winograd4x4Width);
     c.push_back({"winograd_4x4", d.winograd4x4 ? 0 : 1});
   }
   c.push_back({"conv_unroll", 16});
@@ -141,9 +144,7 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
     c.push_back({"conv_vectors", v});
   c.push_back({"conv_accumulators", std::max(1, d.convAccumulators - 4)});
   c.push_back({"conv_max_pixels", d.convMaxPixels > 7 ? 7 : 14});
-  for (int b : {0, 8, 16, 32})
-    if (b != d.convBlockTasksBelow)
-      c.push_back({"conv_block_tasks_below", b});
+  others("conv_block_tasks_below", {0, 8, 16, 32}, d.convBlockTasksBelow);
   if (has(g, OpKind::Concat))
     c.push_back({"conv_into_concat", d.convIntoConcat ? 0 : 1});
   bool pools = has(g, OpKind::MaxPool) || has(g, OpKind::AvgPool);
@@ -154,9 +155,7 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
   if (has(g, OpKind::Lrn))
     c.push_back({"lrn_into_pool", d.lrnIntoPool ? 0 : 1});
   if (pools || has(g, OpKind::Lrn))
-    for (int u : {0, 64})
-      if (u != d.unrollChannelVectors)
-        c.push_back({"unroll_channel_vectors", u});
+    others("unroll_channel_vectors", {0, 64}, d.unrollChannelVectors);
   if (has(g, OpKind::Fc)) {
     c.push_back({"fc_vectors", std::max(1, d.fcVectors - 1)});
     c.push_back({"fc_vectors", d.fcVectors + 1});
