@@ -103,7 +103,6 @@ def main():
                     help="skip the Caffe-style examples' speed per multiply-add")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for net in args.nets.split(","):
             cnn_file = os.path.join(parity.ROOT, "examples", "torchvision", net + ".cnn")
@@ -143,8 +142,6 @@ def main():
                 gflop = 2 * summary["macs"] * batch / 1e9
                 caffe_t = med.pop("cnnc caffe", None)
                 for name, t in sorted(med.items(), key=lambda kv: kv[1]):
-                    rows.append((net, batch, name, t * 1e3, batch / t, gflop / t,
-                                 best_torch[0] / t))
                     print(f"  {net} batch {batch} {name:24s} {t * 1e3:8.2f} ms "
                           f"{batch / t:8.1f} img/s {gflop / t:7.1f} GFLOP/s "
                           f"x{best_torch[0] / t:.2f} vs best torch ({best_torch[1]})", flush=True)
