@@ -2,8 +2,8 @@
 // network's description, a text linked in as the symbol
 // _binary_cnnc_meta_txt_start:
 //
-//   cnnc-meta 1 network NAME input C H W output C H W params N args K
-//   arg PACK EPS GROUPS NSOURCES (NAME RANK DIMS...)... RANK DIMS...   (K times)
+//   cnnc-meta 2 network NAME input C H W output C H W params N args K
+//   arg PACK EPS GROUPS STRIDE NSOURCES (NAME RANK DIMS...)... RANK DIMS...   (K times)
 //
 // one `arg` per pipeline argument after the input, in order: how to pack it
 // (backend/lower.h, Pack), the safetensors tensors it comes from with their
@@ -39,12 +39,12 @@ std::string describe(const Graph &g, const LoweredNet &net) {
   s << std::setprecision(17);
   const Shape &in = g.node(g.input).shape, &out = g.node(g.output).shape;
   int64_t params = totals(g).params;
-  s << "cnnc-meta 1 network " << g.name << " input " << in.c << ' ' << in.h << ' ' << in.w
+  s << "cnnc-meta 2 network " << g.name << " input " << in.c << ' ' << in.h << ' ' << in.w
     << " output " << out.c << ' ' << out.h << ' ' << out.w << " params " << params << " args "
     << net.weights.size() << '\n';
   for (const auto &w : net.weights) {
-    s << "arg " << static_cast<int>(w.pack) << ' ' << w.eps << ' ' << w.groups << ' '
-      << w.sources.size();
+    s << "arg " << static_cast<int>(w.pack) << ' ' << w.eps << ' ' << w.groups << ' ' << w.stride
+      << ' ' << w.sources.size();
     for (const auto &src : w.sources) {
       s << ' ' << src.name << ' ' << src.shape.size();
       for (int64_t d : src.shape)

@@ -51,6 +51,12 @@ bool convWinograd(const Node &node, int64_t inChannels, const LowerOptions &o) {
   const Attrs &a = node.attrs;
   if (node.op != OpKind::Conv || a.groups < 1)
     return false;
+  if (a.stride[0] > 1 || a.stride[1] > 1) { // by its phases (winogradStrided)
+    int64_t s = a.stride[0], k = a.kernel[0], r = (k + s - 1) / s;
+    return o.winogradStrided && o.winogradChannels > 0 && a.stride[1] == s && a.kernel[1] == k &&
+           a.groups == 1 && a.dilation[0] == 1 && a.dilation[1] == 1 && (r == 3 || r == 4) &&
+           a.out >= o.winogradChannels && node.shape.w >= o.winogradWidth;
+  }
   int64_t ci = inChannels / a.groups, co = a.out / a.groups;
   // Groups: whole vectors of output channels each, so that a weight block
   // (and vector) never spans two groups.
@@ -108,23 +114,24 @@ private:
   }
 
   ImageParam weight(Pack pack, std::vector<WeightArg::Source> sources, std::vector<int64_t> dims,
-                    double eps = 0, int64_t groups = 1) {
+                    double eps = 0, int64_t groups = 1, int64_t stride = 1) {
     WeightArg w;
     w.pack = pack;
     w.eps = eps;
     w.groups = groups;
+    w.stride = stride;
     w.sources = std::move(sources);
     w.dims = std::move(dims);
     w.param = ImageParam(Float(32), static_cast<int>(w.dims.size()),
                          "w" + std::to_string(net_.weights.size()));
     // The loader packs every argument densely: constant strides let the
     // compiler fold addresses.
-    int64_t stride = 1;
+    int64_t step = 1;
     for (size_t d = 0; d < w.dims.size(); ++d) {
       w.param.dim(static_cast<int>(d))
           .set_bounds(0, static_cast<int>(w.dims[d]))
-          .set_stride(static_cast<int>(stride));
-      stride *= w.dims[d];
+          .set_stride(static_cast<int>(step));
+      step *= w.dims[d];
     }
     net_.weights.push_back(w);
     return w.param;
@@ -300,20 +307,25 @@ private:
     wSrc.insert(wSrc.end(), bnSrc.begin(), bnSrc.end());
     bSrc.insert(bSrc.end(), bnSrc.begin(), bnSrc.end());
     bool wino = convWinograd(node, s.c, opts_);
+    // Winograd's kernel: k, or ceil(k/s) over the phases of a stride s
+    int stride = wino ? static_cast<int>(a.stride[1]) : 1;
+    int wk = (kw + stride - 1) / stride;
     if (wino) { // weight blocks by tiles, not pixels, along x
-      bool four = kw == 3 && opts_.winograd4x4Width > 0 && node.shape.w >= opts_.winograd4x4Width;
-      l.winograd = four ? 4 : 2;
+      bool four = wk == 3 && opts_.winograd4x4Width > 0 && node.shape.w >= opts_.winograd4x4Width;
+      l.winograd = wk == 4 ? 3 : four ? 4 : 2;
       int64_t tiles = (node.shape.w + l.winograd - 1) / l.winograd;
       l.block = block = convBlock(co, tiles, opts_);
       while (groups > 1 && co % block != 0) // blocks within groups
         l.block = block -= opts_.vec;
       blocks = (co + block - 1) / block;
     }
-    int64_t positions = int64_t(l.winograd + kw - 1) * (l.winograd + kw - 1);
-    ImageParam w = wino ? weight(bnId >= 0 ? Pack::WinoBn : Pack::Wino, wSrc,
-                                 {block, ci, positions, int64_t(blocks) * groups}, eps, groups)
-                        : weight(bnId >= 0 ? Pack::ConvBn : Pack::Conv, wSrc,
-                                 {block, ci, kw, kh, int64_t(blocks) * groups}, eps, groups);
+    int64_t positions = int64_t(l.winograd + wk - 1) * (l.winograd + wk - 1);
+    ImageParam w =
+        wino ? weight(bnId >= 0 ? Pack::WinoBn : Pack::Wino, wSrc,
+                      {block, int64_t(ci) * stride * stride, positions, int64_t(blocks) * groups},
+                      eps, groups, stride)
+             : weight(bnId >= 0 ? Pack::ConvBn : Pack::Conv, wSrc,
+                      {block, ci, kw, kh, int64_t(blocks) * groups}, eps, groups);
     ImageParam b;
     bool hasBias = a.bias || bnId >= 0;
     if (hasBias)
@@ -359,8 +371,9 @@ private:
   }
 
   // An r x r conv with stride 1 by Winograd's minimal filtering
-  // F(m x m, r x r) (Lavin and Gray, 2015), F(2x2, 3x3), F(4x4, 3x3) or
-  // F(2x2, 5x5): each m x m tile of output pixels comes from the t x t tile
+  // F(m x m, r x r) (Lavin and Gray, 2015), F(2x2, 3x3), F(4x4, 3x3),
+  // F(3x3, 4x4) or F(2x2, 5x5) (a strided conv: over its phases, r its
+  // phases' kernel, winogradStrided): each m x m tile of output pixels comes from the t x t tile
   // d of input pixels around it, t = m + r - 1, as
   // Y = A^T [sum over input channels of U . V] A, with U = G g G^T (the
   // loader transforms the weights g) and V = B^T d B: t^2 multiplies a tile
@@ -378,8 +391,8 @@ private:
   // height that is not a multiple of m) see zeros.
   Lowered lowerWinograd(const Node &node, Lowered &l, ImageParam w, Expr bias) {
     // B^T and A^T of F(2, 3) (interpolation points 0, 1, -1 and infinity),
-    // and of F(4, 3) and F(2, 5) (0, 1, -1, 2, -2 and infinity: the same
-    // B^T, A^T's first two rows but for the point at infinity); G is the
+    // and of F(4, 3), F(3, 4) and F(2, 5) (0, 1, -1, 2, -2 and infinity: the
+    // same B^T, A^T's first rows but for the point at infinity); G is the
     // loader's.
     static const double BT4[4][6] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
     static const double AT23[4][6] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
@@ -389,13 +402,31 @@ private:
     static const double AT43[4][6] = {
         {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
     static const double AT25[4][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}};
-    const int m = l.winograd, t = m + static_cast<int>(node.attrs.kernel[0]) - 1;
-    const double(*BT)[6] = t == 4 ? BT4 : BT6;
-    const double(*AT)[6] = t == 4 ? AT23 : m == 4 ? AT43 : AT25;
+    static const double AT34[4][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 1}};
     const Attrs &a = node.attrs;
     const Shape &s = inShape(node);
     const std::string name = "n" + std::to_string(node.id);
+    const int stride = static_cast<int>(a.stride[1]);
+    const int m = l.winograd, t = m + (static_cast<int>(a.kernel[0]) + stride - 1) / stride - 1;
+    const double(*BT)[6] = t == 4 ? BT4 : BT6;
+    const double(*AT)[6] = t == 4 ? AT23 : m == 4 ? AT43 : m == 3 ? AT34 : AT25;
     Func src = padInput(node, 0.0f, name + "_pad", true);
+    int left = static_cast<int>(a.pad.left), top = static_cast<int>(a.pad.top);
+    int ci = static_cast<int>(s.c / a.groups);
+    if (stride > 1) {
+      // The phases, P(s^2 c + s py + px, X, Y) = in(c, s X + px - left,
+      // s Y + py - top), zeros past the input: the conv is the stride-1 conv
+      // of P and the phases' kernels, no padding.
+      Func phase(name + "_phase");
+      int real = ci * stride * stride;
+      Expr within = c % (stride * stride);
+      phase(c, x, y, n) = src(c / (stride * stride), stride * x + within % stride - left,
+                              stride * y + within / stride - top, n);
+      src = phase;
+      l.padded = phase;
+      left = top = 0;
+      ci = real;
+    }
     // sum of k[i] * v[i] over the nonzero k[i]
     auto combine = [](const double *k, const std::vector<Expr> &v) {
       Expr sum;
@@ -430,14 +461,14 @@ private:
       return result;
     };
     Var e("e"), tx("tx"), ty("ty");
-    Expr x0 = m * tx - static_cast<int>(a.pad.left), y0 = m * ty - static_cast<int>(a.pad.top);
+    Expr x0 = m * tx - left, y0 = m * ty - top;
     // V = B^T d B
     Func v(name + "_wino_in");
     v(c, e, tx, ty, n) =
         mux(e, sandwich(BT, t, [&](int j, int i) { return src(c, x0 + i, y0 + j, n); }));
     // The product by weight block b and channel c within it: a register
     // tile's block, and so its group and input channels, is one b.
-    int ci = static_cast<int>(s.c / a.groups), block = l.block;
+    int block = l.block;
     int perGroup = static_cast<int>(a.out / a.groups) / block; // blocks
     RDom r(0, ci, name + "_r");
     Var b("b");
@@ -469,8 +500,9 @@ private:
     }
     Func f(name);
     f(c, x, y, n) = activate(node, bias + mux(x % m, out));
-    // No l.padded: V reads src (the input, zeros past its edges) inline
-    // rather than from a copy the schedule places.
+    // V reads src (the input, zeros past its edges) inline rather than from
+    // a copy the schedule places; l.padded is only the phases of a strided
+    // conv.
     l.helpers = {v, half};
     l.parts = {product};
     l.tiles = {mt};

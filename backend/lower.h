@@ -24,7 +24,11 @@ enum class Pack {
   BnBias,  // (conv bias or 0 - running_mean) * scale + bias
   Wino,    // [O, I, r, r] -> Winograd F(m x m, r x r) G g G^T: (o % B, i, e, block),
            // e = t * row + column of the t x t transformed kernel, t = m + r - 1
-           // (4 or 6, from the extent of e), zero-padded
+           // (4 or 6, from the extent of e), zero-padded. For a conv of stride
+           // s > 1 (winogradStrided), i runs over s^2 I channels: channel
+           // i = s^2 c + s py + px is the phase (px, py) of input channel c,
+           // whose kernel is g(c, s ky + py, s kx + px) over ceil(r/s) x
+           // ceil(r/s) (zeros past r)
   WinoBn,  // Wino of the weights times a folded batchnorm's scale
 };
 
@@ -32,6 +36,7 @@ struct WeightArg {
   Pack pack = Pack::Copy;
   double eps = 0;     // batchnorm
   int64_t groups = 1; // conv
+  int64_t stride = 1; // Wino: a strided conv's, over its phases
   struct Source {
     std::string name;
     std::vector<int64_t> shape; // as in the safetensors file
@@ -80,6 +85,13 @@ struct LowerOptions {
   int winogradChannels = 0;
   int winogradWidth = 1;
   int winograd4x4Width = 0;
+  // Strided convs (one group, no dilation, stride s in both directions and
+  // k x k kernels with ceil(k/s) = 3 or 4: AlexNet's 11x11/4 and GoogLeNet's
+  // 7x7/2 stems) by Winograd too, as the stride-1 conv of ceil(k/s) x
+  // ceil(k/s) kernels over the input's s^2 phases (s^2 C channels, a phase
+  // per offset within an s x s block of input pixels): F(2x2, 3x3) or
+  // F(4x4, 3x3) as above, F(3x3, 4x4) for 4.
+  bool winogradStrided = false;
 };
 
 // Whether `node` (a conv) is computed by Winograd's minimal filtering under `o`.

@@ -69,6 +69,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"winograd_width", &CpuParams::winogradWidth, nullptr, 1, 1 << 20},
       {"winograd_4x4", nullptr, &CpuParams::winograd4x4, 0, 1},
       {"winograd_4x4_width", &CpuParams::winograd4x4Width, nullptr, 0, 1 << 20},
+      {"winograd_strided", nullptr, &CpuParams::winogradStrided, 0, 1},
       {"winograd_task_tiles", &CpuParams::winogradTaskTiles, nullptr, 1, 1 << 20},
       {"winograd_channel_tasks_below", &CpuParams::winogradChannelTasksBelow, nullptr, 0, 1 << 20},
       {"fc_vectors", &CpuParams::fcVectors, nullptr, 1, 8},
@@ -111,6 +112,7 @@ LowerOptions layoutOptions(const CpuParams &p) {
   o.winogradChannels = p.winogradChannels;
   o.winogradWidth = p.winogradWidth;
   o.winograd4x4Width = p.winograd4x4 ? 1 : p.winograd4x4Width;
+  o.winogradStrided = p.winogradStrided;
   return o;
 }
 
@@ -269,6 +271,12 @@ void schedulePadded(Func padded, int64_t channels, const CpuParams &p, const Var
         .vectorize(v.x, p.vec);
 }
 
+// The channels that Winograd conv `conv`'s input transform reads: its
+// input's, or for a strided conv its s^2 phases' (lowerWinograd).
+int64_t winogradInputs(const Node &conv, int64_t inChannels) {
+  return inChannels * conv.attrs.stride[1] * conv.attrs.stride[1];
+}
+
 // A Winograd conv (lowerWinograd), its output transform computed by stage
 // `st` of `owner` (channel axis `ch`): the conv's own output (computed at
 // root), or the update of a concat that it writes into (its output inlined
@@ -396,9 +404,16 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
   const Shape &s = node.shape;
   int64_t inChannels = g.node(node.inputs[0]).shape.c;
   if (l.winograd) {
+    int64_t phases = winogradInputs(node, inChannels);
+    if (l.padded.defined()) { // a strided conv's phases, stored channels innermost for V
+      computeIn(l.padded, within);
+      if (!within)
+        l.padded.parallel(v.y).parallel(v.n);
+      l.padded.vectorize(v.c, fit(p.vec, phases));
+    }
     if (!intoConcat) {
       computeIn(l.value, within);
-      winogradTasks(l.value, l.value, v.c, l, s.w, s.h, inChannels, s.c, p, v, "_" + l.value.name(),
+      winogradTasks(l.value, l.value, v.c, l, s.w, s.h, phases, s.c, p, v, "_" + l.value.name(),
                     !within);
     }
     return;
@@ -593,7 +608,8 @@ void scheduleConcat(const Graph &g, const Node &node, LoweredNet &net,
     const std::string suffix = "_" + l.value.name() + "_" + std::to_string(i);
     if (c.winograd) {
       winogradTasks(l.value, st, l.updates[i].x, c, s.w, s.h,
-                    g.node(g.node(conv).inputs[0]).shape.c, s.c, p, v, suffix);
+                    winogradInputs(g.node(conv), g.node(g.node(conv).inputs[0]).shape.c), s.c, p, v,
+                    suffix);
       continue;
     }
     VarOrRVar task = convTile(l.value, st, l.updates[i].x, c.parts[0], c.reduce, c.block, s.w, s.h,

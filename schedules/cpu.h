@@ -45,6 +45,8 @@ struct CpuParams {
   // hold whole 4x4 tiles (GoogLeNet's 28- and 56-wide layers; its 14-wide
   // ones would compute 16 columns for 14).
   int winograd4x4Width = 28;
+  // Strided convs by Winograd over their phases (LowerOptions::winogradStrided).
+  bool winogradStrided = true;
   int winogradTaskTiles = 28; // tiles per Winograd task (whole rows of tiles)
   // Winograd layers of fewer tiles than this: two tasks (per image) of half
   // the output channels each instead of rows of tiles.

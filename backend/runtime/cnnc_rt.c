@@ -196,6 +196,7 @@ typedef struct {
   int pack;
   double eps;
   int groups;
+  int stride; /* WINO: a strided conv's, whose phases are the channels */
   int nsources;
   source_t sources[MAX_SOURCES];
   int rank;
@@ -238,7 +239,7 @@ static void parse_meta(void) {
   int consumed = 0, i = 0;
   long long params;
   if (sscanf(p,
-             "cnnc-meta 1 network %255s input %lld %lld %lld output %lld %lld %lld "
+             "cnnc-meta 2 network %255s input %lld %lld %lld output %lld %lld %lld "
              "params %lld args %d%n",
              meta.name, (long long *)&meta.in[0], (long long *)&meta.in[1],
              (long long *)&meta.in[2], (long long *)&meta.out[0], (long long *)&meta.out[1],
@@ -252,9 +253,9 @@ static void parse_meta(void) {
   meta.args = calloc((size_t)meta.nargs + 1, sizeof(arg_t));
   for (i = 0; meta.args && i < meta.nargs; ++i) {
     arg_t *a = &meta.args[i];
-    if (sscanf(p, " arg %d %lf %d %d%n", &a->pack, &a->eps, &a->groups, &a->nsources, &consumed) !=
-            4 ||
-        a->nsources < 1 || a->nsources > MAX_SOURCES || a->groups < 1)
+    if (sscanf(p, " arg %d %lf %d %d %d%n", &a->pack, &a->eps, &a->groups, &a->stride, &a->nsources,
+               &consumed) != 5 ||
+        a->nsources < 1 || a->nsources > MAX_SOURCES || a->groups < 1 || a->stride < 1)
       break;
     p += consumed;
     int s;
@@ -380,7 +381,11 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
   case PACK_WINO_BN: { /* [O, I, r, r] -> (o % B, i, e, o / B): Winograd F(m x m, r x r)'s
                           U = G g G^T, e = t * row + column, zeros past O;
                           t = m + r - 1 = 4 or 6 from e's extent (16, 36):
-                          F(2, 3), F(4, 3) or F(2, 5);
+                          F(2, 3), F(4, 3) or F(2, 5); for a stride S > 1,
+                          i = S^2 c + S py + px is the phase (px, py) of
+                          channel c, g its kernel g(c, S ky + py, S kx + px)
+                          (zeros past r), r = ceil(r / S):
+                          F(2, 3), F(4, 3) or F(3, 4);
                           WINO_BN: times the folded batchnorm's scale */
     static const double G23[6][5] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
     /* the points 0, 1, -1, 2, -2: row p is c_p (1, p, p^2, ...) with
@@ -397,16 +402,29 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
                                      {1.0 / 24, 2.0 / 24, 4.0 / 24, 8.0 / 24, 16.0 / 24},
                                      {1.0 / 24, -2.0 / 24, 4.0 / 24, -8.0 / 24, 16.0 / 24},
                                      {0, 0, 0, 0, 1}};
+    /* the same points; the point at infinity's row has its 1 at r - 1 */
+    static const double G34[6][5] = {{1.0 / 4, 0, 0, 0},
+                                     {-1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                     {-1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6},
+                                     {1.0 / 24, 2.0 / 24, 4.0 / 24, 8.0 / 24},
+                                     {1.0 / 24, -2.0 / 24, 4.0 / 24, -8.0 / 24},
+                                     {0, 0, 0, 1}};
     int64_t B = a->dims[0], I = a->dims[1], E = a->dims[2], O = a->sources[0].shape[0];
-    int R = (int)a->sources[0].shape[3], T = E == 36 ? 6 : 4;
-    const double(*G)[5] = T == 4 ? G23 : R == 3 ? G43 : G25;
+    int64_t C = I / (a->stride * a->stride); /* the source kernel's input channels */
+    int S = a->stride, K = (int)a->sources[0].shape[3], R = (K + S - 1) / S, T = E == 36 ? 6 : 4;
+    const double(*G)[5] = T == 4 ? G23 : R == 3 ? G43 : R == 4 ? G34 : G25;
     for (int64_t o = 0; o < B * a->dims[3]; ++o) {
       double scale = a->pack == PACK_WINO_BN && o < O ? bn_scale(f, src + 1, o, a->eps) : 1.0;
       for (int64_t i = 0; i < I; ++i) {
         double g[5][5], gt[6][5]; /* the kernel [ky][kx]; G g */
+        int64_t c = i / (S * S), py = i % (S * S) / S, px = i % S;
         for (int ky = 0; ky < R; ++ky)
-          for (int kx = 0; kx < R; ++kx)
-            g[ky][kx] = o < O ? st_get(f, src[0], ((o * I + i) * R + ky) * R + kx) * scale : 0.0;
+          for (int kx = 0; kx < R; ++kx) {
+            int64_t sy = S * ky + py, sx = S * kx + px; /* in the source's kernel */
+            g[ky][kx] = o < O && sy < K && sx < K
+                            ? st_get(f, src[0], ((o * C + c) * K + sy) * K + sx) * scale
+                            : 0.0;
+          }
         for (int r = 0; r < T; ++r)
           for (int kx = 0; kx < R; ++kx) {
             gt[r][kx] = 0;

@@ -56,6 +56,10 @@ TEST_CASE("Zen 4's defaults take Winograd further than other AVX-512 targets") {
   CHECK(zen5.winogradWidth == skylake.winogradWidth);
   CHECK(zen5.winograd4x4Width == skylake.winograd4x4Width);
   CHECK(zen5.winogradChannels == skylake.winogradChannels);
+  // strided convs over their phases on every target (docs/schedules.md)
+  CHECK(skylake.winogradStrided);
+  CHECK(zen4.winogradStrided);
+  CHECK(defaultCpuParams(Halide::Target("x86-64-linux-avx2")).winogradStrided);
 }
 
 TEST_CASE("settings written as JSON read back") {
@@ -83,8 +87,8 @@ TEST_CASE("schedule file errors name the place and what was expected") {
         "conv_max_pixels, conv_unroll, conv_block_tasks_below, conv_into_concat, "
         "pool_into_conv, conv_into_pool_rows, lrn_into_pool, pointwise_into_pool, "
         "unroll_channel_vectors, winograd_channels, winograd_width, winograd_4x4, "
-        "winograd_4x4_width, winograd_task_tiles, winograd_channel_tasks_below, fc_vectors, "
-        "fc_unroll, fc_prefetch_bytes");
+        "winograd_4x4_width, winograd_strided, winograd_task_tiles, "
+        "winograd_channel_tasks_below, fc_vectors, fc_unroll, fc_prefetch_bytes");
   CHECK(errorOf("{\"cpu\": {\"conv_vectors\": 9}}") ==
         "s.json:1:26: 'conv_vectors' takes an integer in [1, 8]");
   CHECK(errorOf("{\"cpu\": {\"conv_unroll\": 2.5}}") ==

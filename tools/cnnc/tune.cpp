@@ -112,12 +112,15 @@ bool has(const Graph &g, OpKind op) {
   return false;
 }
 
-// Whether `g` has a conv that Winograd could compute with other thresholds.
-bool hasWinogradConv(const Graph &g) {
+// Whether `g` has a conv that Winograd could compute with other thresholds
+// (of stride 1, or `strided`: over its phases).
+bool hasWinogradConv(const Graph &g, bool strided) {
   LowerOptions all;
   all.winogradChannels = all.winogradWidth = 1;
+  all.winogradStrided = strided;
   for (const auto &n : g.nodes())
-    if (n->op == OpKind::Conv && convWinograd(*n, g.node(n->inputs[0]).shape.c, all))
+    if (n->op == OpKind::Conv && (n->attrs.stride[1] > 1) == strided &&
+        convWinograd(*n, g.node(n->inputs[0]).shape.c, all))
       return true;
   return false;
 }
@@ -131,12 +134,15 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
       if (v != current)
         c.push_back({name, v});
   };
-  if (hasWinogradConv(g)) { // the largest changes first
+  bool strided = hasWinogradConv(g, true);
+  if (strided || hasWinogradConv(g, false)) { // the largest changes first
     others("winograd_channels", {0, 16, 32}, d.winogradChannels);
     c.push_back({"winograd_width", d.winogradWidth > 1 ? 1 : 8});
     c.push_back({"winograd_channel_tasks_below", d.winogradChannelTasksBelow ? 0 : 64});
     others("winograd_4x4_width", {0, 14, 28}, d.winograd4x4Width);
     c.push_back({"winograd_4x4", d.winograd4x4 ? 0 : 1});
+    if (strided)
+      c.push_back({"winograd_strided", d.winogradStrided ? 0 : 1});
   }
   c.push_back({"conv_unroll", 16});
   c.push_back({"conv_unroll", 4});
