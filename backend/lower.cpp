@@ -370,11 +370,11 @@ private:
     return l;
   }
 
-  // An r x r conv with stride 1 by Winograd's minimal filtering
+  // An r x r conv with stride 1 (or a strided conv over its input's phases,
+  // r its phases' kernel: winogradStrided) by Winograd's minimal filtering
   // F(m x m, r x r) (Lavin and Gray, 2015), F(2x2, 3x3), F(4x4, 3x3),
-  // F(3x3, 4x4) or F(2x2, 5x5) (a strided conv: over its phases, r its
-  // phases' kernel, winogradStrided): each m x m tile of output pixels comes from the t x t tile
-  // d of input pixels around it, t = m + r - 1, as
+  // F(3x3, 4x4) or F(2x2, 5x5): each m x m tile of output pixels comes from
+  // the t x t tile d of input pixels around it, t = m + r - 1, as
   // Y = A^T [sum over input channels of U . V] A, with U = G g G^T (the
   // loader transforms the weights g) and V = B^T d B: t^2 multiplies a tile
   // and a pair of channels instead of r^2 m^2. The t^2 positions e of the
