@@ -52,10 +52,11 @@ bool convWinograd(const Node &node, int64_t inChannels, const LowerOptions &o) {
   if (node.op != OpKind::Conv || a.groups < 1)
     return false;
   if (a.stride[0] > 1 || a.stride[1] > 1) { // by its phases (winogradStrided)
-    int64_t s = a.stride[0], k = a.kernel[0], r = (k + s - 1) / s;
-    return o.winogradStrided && o.winogradChannels > 0 && a.stride[1] == s && a.kernel[1] == k &&
-           a.groups == 1 && a.dilation[0] == 1 && a.dilation[1] == 1 && (r == 3 || r == 4) &&
-           a.out >= o.winogradChannels && node.shape.w >= o.winogradWidth;
+    int r = winogradKernel(node);
+    return o.winogradStrided && o.winogradChannels > 0 && a.stride[0] == a.stride[1] &&
+           a.kernel[0] == a.kernel[1] && a.groups == 1 && a.dilation[0] == 1 &&
+           a.dilation[1] == 1 && (r == 3 || r == 4) && a.out >= o.winogradChannels &&
+           node.shape.w >= o.winogradWidth;
   }
   int64_t ci = inChannels / a.groups, co = a.out / a.groups;
   // Groups: whole vectors of output channels each, so that a weight block
@@ -64,6 +65,15 @@ bool convWinograd(const Node &node, int64_t inChannels, const LowerOptions &o) {
          a.kernel[1] == a.kernel[0] && a.stride[0] == 1 && a.stride[1] == 1 && a.dilation[0] == 1 &&
          a.dilation[1] == 1 && (a.groups == 1 || co % o.vec == 0) && ci >= o.winogradChannels &&
          co >= o.winogradChannels && node.shape.w >= o.winogradWidth;
+}
+
+int winogradKernel(const Node &conv) {
+  int s = static_cast<int>(conv.attrs.stride[1]), k = static_cast<int>(conv.attrs.kernel[1]);
+  return (k + s - 1) / s;
+}
+
+int64_t winogradInputs(const Node &conv, int64_t channels) {
+  return channels * conv.attrs.stride[1] * conv.attrs.stride[1];
 }
 
 namespace {
@@ -307,25 +317,24 @@ private:
     wSrc.insert(wSrc.end(), bnSrc.begin(), bnSrc.end());
     bSrc.insert(bSrc.end(), bnSrc.begin(), bnSrc.end());
     bool wino = convWinograd(node, s.c, opts_);
-    // Winograd's kernel: k, or ceil(k/s) over the phases of a stride s
-    int stride = wino ? static_cast<int>(a.stride[1]) : 1;
-    int wk = (kw + stride - 1) / stride;
+    ImageParam w;
     if (wino) { // weight blocks by tiles, not pixels, along x
-      bool four = wk == 3 && opts_.winograd4x4Width > 0 && node.shape.w >= opts_.winograd4x4Width;
-      l.winograd = wk == 4 ? 3 : four ? 4 : 2;
+      int r = winogradKernel(node);
+      bool four = r == 3 && opts_.winograd4x4Width > 0 && node.shape.w >= opts_.winograd4x4Width;
+      l.winograd = r == 4 ? 3 : four ? 4 : 2;
       int64_t tiles = (node.shape.w + l.winograd - 1) / l.winograd;
       l.block = block = convBlock(co, tiles, opts_);
       while (groups > 1 && co % block != 0) // blocks within groups
         l.block = block -= opts_.vec;
       blocks = (co + block - 1) / block;
+      int64_t t = l.winograd + r - 1; // t^2 positions
+      w = weight(bnId >= 0 ? Pack::WinoBn : Pack::Wino, wSrc,
+                 {block, winogradInputs(node, ci), t * t, int64_t(blocks) * groups}, eps, groups,
+                 a.stride[1]);
+    } else {
+      w = weight(bnId >= 0 ? Pack::ConvBn : Pack::Conv, wSrc,
+                 {block, ci, kw, kh, int64_t(blocks) * groups}, eps, groups);
     }
-    int64_t positions = int64_t(l.winograd + wk - 1) * (l.winograd + wk - 1);
-    ImageParam w =
-        wino ? weight(bnId >= 0 ? Pack::WinoBn : Pack::Wino, wSrc,
-                      {block, int64_t(ci) * stride * stride, positions, int64_t(blocks) * groups},
-                      eps, groups, stride)
-             : weight(bnId >= 0 ? Pack::ConvBn : Pack::Conv, wSrc,
-                      {block, ci, kw, kh, int64_t(blocks) * groups}, eps, groups);
     ImageParam b;
     bool hasBias = a.bias || bnId >= 0;
     if (hasBias)
@@ -407,7 +416,7 @@ private:
     const Shape &s = inShape(node);
     const std::string name = "n" + std::to_string(node.id);
     const int stride = static_cast<int>(a.stride[1]);
-    const int m = l.winograd, t = m + (static_cast<int>(a.kernel[0]) + stride - 1) / stride - 1;
+    const int m = l.winograd, t = m + winogradKernel(node) - 1;
     const double(*BT)[6] = t == 4 ? BT4 : BT6;
     const double(*AT)[6] = t == 4 ? AT23 : m == 4 ? AT43 : m == 3 ? AT34 : AT25;
     Func src = padInput(node, 0.0f, name + "_pad", true);
@@ -418,14 +427,13 @@ private:
       // s Y + py - top), zeros past the input: the conv is the stride-1 conv
       // of P and the phases' kernels, no padding.
       Func phase(name + "_phase");
-      int real = ci * stride * stride;
       Expr within = c % (stride * stride);
       phase(c, x, y, n) = src(c / (stride * stride), stride * x + within % stride - left,
                               stride * y + within / stride - top, n);
       src = phase;
       l.padded = phase;
       left = top = 0;
-      ci = real;
+      ci = static_cast<int>(winogradInputs(node, ci));
     }
     // sum of k[i] * v[i] over the nonzero k[i]
     auto combine = [](const double *k, const std::vector<Expr> &v) {

@@ -97,6 +97,13 @@ struct LowerOptions {
 // Whether `node` (a conv) is computed by Winograd's minimal filtering under `o`.
 bool convWinograd(const Node &node, int64_t inChannels, const LowerOptions &o);
 
+// For a conv that Winograd computes: the r of its F(m x m, r x r) (its
+// kernel, or ceil(k/s) over the phases of a stride s), and the channels its
+// input transform reads of `channels` input channels (s^2 times as many: the
+// phases).
+int winogradKernel(const Node &conv);
+int64_t winogradInputs(const Node &conv, int64_t channels);
+
 // Output pixels along x in a conv's register tile of `vectors` vectors: as
 // many as the accumulators allow, up to convMaxPixels; with `width` given,
 // evened out over the row so that its last tile overlaps the one before least.

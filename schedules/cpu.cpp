@@ -271,12 +271,6 @@ void schedulePadded(Func padded, int64_t channels, const CpuParams &p, const Var
         .vectorize(v.x, p.vec);
 }
 
-// The channels that Winograd conv `conv`'s input transform reads: its
-// input's, or for a strided conv its s^2 phases' (lowerWinograd).
-int64_t winogradInputs(const Node &conv, int64_t inChannels) {
-  return inChannels * conv.attrs.stride[1] * conv.attrs.stride[1];
-}
-
 // A Winograd conv (lowerWinograd), its output transform computed by stage
 // `st` of `owner` (channel axis `ch`): the conv's own output (computed at
 // root), or the update of a concat that it writes into (its output inlined

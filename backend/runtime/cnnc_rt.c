@@ -410,8 +410,8 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
                                      {1.0 / 24, -2.0 / 24, 4.0 / 24, -8.0 / 24},
                                      {0, 0, 0, 1}};
     int64_t B = a->dims[0], I = a->dims[1], E = a->dims[2], O = a->sources[0].shape[0];
-    int64_t C = I / (a->stride * a->stride); /* the source kernel's input channels */
     int S = a->stride, K = (int)a->sources[0].shape[3], R = (K + S - 1) / S, T = E == 36 ? 6 : 4;
+    int64_t C = I / (S * S); /* the source kernel's input channels */
     const double(*G)[5] = T == 4 ? G23 : R == 3 ? G43 : R == 4 ? G34 : G25;
     for (int64_t o = 0; o < B * a->dims[3]; ++o) {
       double scale = a->pack == PACK_WINO_BN && o < O ? bn_scale(f, src + 1, o, a->eps) : 1.0;

@@ -119,7 +119,7 @@ bool hasWinogradConv(const Graph &g, bool strided) {
   all.winogradChannels = all.winogradWidth = 1;
   all.winogradStrided = strided;
   for (const auto &n : g.nodes())
-    if (n->op == OpKind::Conv && (n->attrs.stride[1] > 1) == strided &&
+    if (n->op == OpKind::Conv && (n->attrs.stride[0] > 1 || n->attrs.stride[1] > 1) == strided &&
         convWinograd(*n, g.node(n->inputs[0]).shape.c, all))
       return true;
   return false;
