@@ -320,8 +320,9 @@ private:
     ImageParam w;
     if (wino) { // weight blocks by tiles, not pixels, along x
       int r = winogradKernel(node);
-      bool four = r == 3 && opts_.winograd4x4Width > 0 && node.shape.w >= opts_.winograd4x4Width;
-      l.winograd = r == 4 ? 3 : four ? 4 : 2;
+      // m = 4 (F(4x4, 3x3), F(4x4, 4x4)) on layers winograd4x4Width wide
+      bool wide = opts_.winograd4x4Width > 0 && node.shape.w >= opts_.winograd4x4Width;
+      l.winograd = wide && r <= 4 ? 4 : r == 4 ? 3 : 2;
       int64_t tiles = (node.shape.w + l.winograd - 1) / l.winograd;
       l.block = block = convBlock(co, tiles, opts_);
       while (groups > 1 && co % block != 0) // blocks within groups
@@ -382,7 +383,7 @@ private:
   // An r x r conv with stride 1 (or a strided conv over its input's phases,
   // r its phases' kernel: winogradStrided) by Winograd's minimal filtering
   // F(m x m, r x r) (Lavin and Gray, 2015), F(2x2, 3x3), F(4x4, 3x3),
-  // F(3x3, 4x4) or F(2x2, 5x5): each m x m tile of output pixels comes from
+  // F(3x3, 4x4), F(4x4, 4x4) or F(2x2, 5x5): each m x m tile of output pixels comes from
   // the t x t tile d of input pixels around it, t = m + r - 1, as
   // Y = A^T [sum over input channels of U . V] A, with U = G g G^T (the
   // loader transforms the weights g) and V = B^T d B: t^2 multiplies a tile
@@ -400,25 +401,37 @@ private:
   // height that is not a multiple of m) see zeros.
   Lowered lowerWinograd(const Node &node, Lowered &l, ImageParam w, Expr bias) {
     // B^T and A^T of F(2, 3) (interpolation points 0, 1, -1 and infinity),
-    // and of F(4, 3), F(3, 4) and F(2, 5) (0, 1, -1, 2, -2 and infinity: the
-    // same B^T, A^T's first rows but for the point at infinity); G is the
+    // of F(4, 3), F(3, 4) and F(2, 5) (0, 1, -1, 2, -2 and infinity: the
+    // same B^T, A^T's first rows but for the point at infinity), and of
+    // F(4, 4) (0, 1, -1, 2, -2, -1/2 and infinity). Row j of B^T holds the
+    // coefficients (of x^0, x^1, ...) of the product of (x - p) over the
+    // finite points p other than the j-th (over all of them for the point
+    // at infinity); row k of A^T the k-th powers of the points. G is the
     // loader's.
-    static const double BT4[4][6] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
-    static const double AT23[4][6] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
-    static const double BT6[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0},
-                                     {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0},
-                                     {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
-    static const double AT43[4][6] = {
+    using Matrix = double[7][7];
+    static const Matrix BT4 = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
+    static const Matrix AT23 = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+    static const Matrix BT6 = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+                               {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+    static const Matrix AT43 = {
         {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
-    static const double AT25[4][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}};
-    static const double AT34[4][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 1}};
+    static const Matrix AT25 = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}};
+    static const Matrix AT34 = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 1}};
+    static const Matrix BT7 = {{2, 4, -2.5, -5, 0.5, 1, 0}, {0, -2, -6, -3.5, 1.5, 1, 0},
+                               {0, 2, 2, -4.5, -0.5, 1, 0}, {0, -1, -2.5, 0, 2.5, 1, 0},
+                               {0, 1, 1.5, -2, -1.5, 1, 0}, {0, 4, 0, -5, 0, 1, 0},
+                               {0, 2, 4, -2.5, -5, 0.5, 1}};
+    static const Matrix AT44 = {{1, 1, 1, 1, 1, 1, 0},
+                                {0, 1, -1, 2, -2, -0.5, 0},
+                                {0, 1, 1, 4, 4, 0.25, 0},
+                                {0, 1, -1, 8, -8, -0.125, 1}};
     const Attrs &a = node.attrs;
     const Shape &s = inShape(node);
     const std::string name = "n" + std::to_string(node.id);
     const int stride = static_cast<int>(a.stride[1]);
     const int m = l.winograd, t = m + winogradKernel(node) - 1;
-    const double(*BT)[6] = t == 4 ? BT4 : BT6;
-    const double(*AT)[6] = t == 4 ? AT23 : m == 4 ? AT43 : m == 3 ? AT34 : AT25;
+    const Matrix &BT = t == 4 ? BT4 : t == 6 ? BT6 : BT7;
+    const Matrix &AT = t == 4 ? AT23 : t == 7 ? AT44 : m == 4 ? AT43 : m == 3 ? AT34 : AT25;
     Func src = padInput(node, 0.0f, name + "_pad", true);
     int left = static_cast<int>(a.pad.left), top = static_cast<int>(a.pad.top);
     int ci = static_cast<int>(s.c / a.groups);
@@ -453,7 +466,7 @@ private:
     // K d K^T for the t x t values d(row, column) and a matrix K of `outs`
     // rows, row by row: the rows' combinations first (each is shared by all
     // the columns that use it), then the columns'.
-    auto sandwich = [&](const double(*k)[6], int outs, const std::function<Expr(int, int)> &d) {
+    auto sandwich = [&](const Matrix &k, int outs, const std::function<Expr(int, int)> &d) {
       std::vector<Expr> result;
       for (int p = 0; p < outs; ++p) {
         std::vector<Expr> rows(static_cast<size_t>(t)); // (K d)[p][i] for each column i

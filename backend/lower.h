@@ -24,7 +24,7 @@ enum class Pack {
   BnBias,  // (conv bias or 0 - running_mean) * scale + bias
   Wino,    // [O, I, r, r] -> Winograd F(m x m, r x r) G g G^T: (o % B, i, e, block),
            // e = t * row + column of the t x t transformed kernel, t = m + r - 1
-           // (4 or 6, from the extent of e), zero-padded. For a conv of stride
+           // (4, 6 or 7, from the extent of e), zero-padded. For a conv of stride
            // s > 1 (winogradStrided), i runs over s^2 I channels: channel
            // i = s^2 c + s py + px is the phase (px, py) of input channel c,
            // whose kernel is g(c, s ky + py, s kx + px) over ceil(r/s) x
@@ -90,7 +90,8 @@ struct LowerOptions {
   // 7x7/2 stems) by Winograd too, as the stride-1 conv of ceil(k/s) x
   // ceil(k/s) kernels over the input's s^2 phases (s^2 C channels, a phase
   // per offset within an s x s block of input pixels): F(2x2, 3x3) or
-  // F(4x4, 3x3) as above, F(3x3, 4x4) for 4.
+  // F(4x4, 3x3) as above, for 4 F(4x4, 4x4) where F(4x4, 3x3) would be
+  // chosen (winograd4x4Width), else F(3x3, 4x4).
   bool winogradStrided = false;
 };
 

@@ -380,43 +380,53 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
   case PACK_WINO:
   case PACK_WINO_BN: { /* [O, I, r, r] -> (o % B, i, e, o / B): Winograd F(m x m, r x r)'s
                           U = G g G^T, e = t * row + column, zeros past O;
-                          t = m + r - 1 = 4 or 6 from e's extent (16, 36):
-                          F(2, 3), F(4, 3) or F(2, 5); for a stride S > 1,
+                          t = m + r - 1 = 4, 6 or 7 from e's extent (16, 36,
+                          49): F(2, 3), F(4, 3), F(2, 5) or F(4, 4); for a
+                          stride S > 1,
                           i = S^2 c + S py + px is the phase (px, py) of
                           channel c, g its kernel g(c, S ky + py, S kx + px)
                           (zeros past r), r = ceil(r / S):
-                          F(2, 3), F(4, 3) or F(3, 4);
+                          F(2, 3), F(4, 3), F(3, 4) or F(4, 4);
                           WINO_BN: times the folded batchnorm's scale */
-    static const double G23[6][5] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    static const double G23[7][5] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
     /* the points 0, 1, -1, 2, -2: row p is c_p (1, p, p^2, ...) with
        c = 1/4, -1/6, -1/6, 1/24, 1/24; then the point at infinity */
-    static const double G43[6][5] = {{1.0 / 4, 0, 0},
+    static const double G43[7][5] = {{1.0 / 4, 0, 0},
                                      {-1.0 / 6, -1.0 / 6, -1.0 / 6},
                                      {-1.0 / 6, 1.0 / 6, -1.0 / 6},
                                      {1.0 / 24, 1.0 / 12, 1.0 / 6},
                                      {1.0 / 24, -1.0 / 12, 1.0 / 6},
                                      {0, 0, 1}};
-    static const double G25[6][5] = {{1.0 / 4, 0, 0, 0, 0},
+    static const double G25[7][5] = {{1.0 / 4, 0, 0, 0, 0},
                                      {-1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6},
                                      {-1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6},
                                      {1.0 / 24, 2.0 / 24, 4.0 / 24, 8.0 / 24, 16.0 / 24},
                                      {1.0 / 24, -2.0 / 24, 4.0 / 24, -8.0 / 24, 16.0 / 24},
                                      {0, 0, 0, 0, 1}};
     /* the same points; the point at infinity's row has its 1 at r - 1 */
-    static const double G34[6][5] = {{1.0 / 4, 0, 0, 0},
+    static const double G34[7][5] = {{1.0 / 4, 0, 0, 0},
                                      {-1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6},
                                      {-1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6},
                                      {1.0 / 24, 2.0 / 24, 4.0 / 24, 8.0 / 24},
                                      {1.0 / 24, -2.0 / 24, 4.0 / 24, -8.0 / 24},
                                      {0, 0, 0, 1}};
+    /* the points 0, 1, -1, 2, -2, -1/2 and infinity */
+    static const double G44[7][5] = {{1.0 / 2, 0, 0, 0},
+                                     {-1.0 / 9, -1.0 / 9, -1.0 / 9, -1.0 / 9},
+                                     {1.0 / 3, -1.0 / 3, 1.0 / 3, -1.0 / 3},
+                                     {1.0 / 60, 1.0 / 30, 1.0 / 15, 2.0 / 15},
+                                     {-1.0 / 36, 1.0 / 18, -1.0 / 9, 2.0 / 9},
+                                     {-32.0 / 45, 16.0 / 45, -8.0 / 45, 4.0 / 45},
+                                     {0, 0, 0, 1}};
     int64_t B = a->dims[0], I = a->dims[1], E = a->dims[2], O = a->sources[0].shape[0];
-    int S = a->stride, K = (int)a->sources[0].shape[3], R = (K + S - 1) / S, T = E == 36 ? 6 : 4;
+    int S = a->stride, K = (int)a->sources[0].shape[3], R = (K + S - 1) / S;
+    int T = E == 49 ? 7 : (E == 36 ? 6 : 4);
     int64_t C = I / (S * S); /* the source kernel's input channels */
-    const double(*G)[5] = T == 4 ? G23 : R == 3 ? G43 : R == 4 ? G34 : G25;
+    const double(*G)[5] = T == 4 ? G23 : T == 7 ? G44 : R == 3 ? G43 : R == 4 ? G34 : G25;
     for (int64_t o = 0; o < B * a->dims[3]; ++o) {
       double scale = a->pack == PACK_WINO_BN && o < O ? bn_scale(f, src + 1, o, a->eps) : 1.0;
       for (int64_t i = 0; i < I; ++i) {
-        double g[5][5], gt[6][5]; /* the kernel [ky][kx]; G g */
+        double g[5][5], gt[7][5]; /* the kernel [ky][kx]; G g */
         int64_t c = i / (S * S), py = i % (S * S) / S, px = i % S;
         for (int ky = 0; ky < R; ++ky)
           for (int kx = 0; kx < R; ++kx) {

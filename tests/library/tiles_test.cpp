@@ -1,9 +1,12 @@
 // The conv register tile's shape: pixels per tile and channels per weight
 // block, as the AVX-512 and AVX2 schedules choose them.
 #include "backend/lower.h"
+#include "frontend/elaborate.h"
 #include "schedules/cpu.h"
 
 #include <catch2/catch.hpp>
+
+#include <map>
 
 using namespace cnnc;
 
@@ -13,7 +16,48 @@ LowerOptions avx512() {
   return layoutOptions(defaultCpuParams(Halide::Target("x86-64-linux-avx512_skylake")));
 }
 
+// The Winograd tile m of each conv of tests/e2e/stems.cnn by name, and its
+// packed weights' t^2 positions, under `o`.
+std::map<std::string, std::pair<int, int64_t>> stemTiles(const LowerOptions &o) {
+  SourceManager sm;
+  DiagEngine diag(sm);
+  auto g = compileFile(std::string(CNNC_TEST_DIR) + "/e2e/stems.cnn", sm, diag);
+  INFO(diag.str());
+  REQUIRE(g != nullptr);
+  LoweredNet net = lower(*g, o);
+  std::map<std::string, std::pair<int, int64_t>> tiles;
+  size_t arg = 0; // each conv's packed weights, then its bias, in node order
+  for (const auto &node : g->nodes()) {
+    if (node->op != OpKind::Conv)
+      continue;
+    int m = net.nodes[static_cast<size_t>(node->id)].winograd;
+    while (net.weights[arg].pack != Pack::Wino && net.weights[arg].pack != Pack::WinoBn &&
+           net.weights[arg].pack != Pack::Conv && net.weights[arg].pack != Pack::ConvBn)
+      ++arg;
+    tiles[node->name] = {m, m ? net.weights[arg].dims[2] : 0};
+    ++arg;
+  }
+  return tiles;
+}
+
 } // namespace
+
+TEST_CASE("strided stems by Winograd: F(4x4, 4x4) on a 7x7/2 conv where F(4x4) is chosen, "
+          "F(3x3, 4x4) where not") {
+  // Zen 4: F(4x4, .) from 14 wide; stems' 7x7/2 conv `a` is 30 wide, its
+  // 11x11/4 conv `b` 13 wide, the 5x5/2 convs `c.0` and `e` 8 wide.
+  LowerOptions zen4 =
+      layoutOptions(defaultCpuParams(Halide::Target("x86-64-linux-avx512_skylake-avx512_zen4")));
+  auto tiles = stemTiles(zen4);
+  CHECK(tiles["a"] == std::make_pair(4, int64_t(49)));   // t = 4 + 4 - 1 = 7
+  CHECK(tiles["b"] == std::make_pair(2, int64_t(16)));   // F(2x2, 3x3) over 48 phases
+  CHECK(tiles["c.0"] == std::make_pair(2, int64_t(16))); // 3x3 phase kernels
+  CHECK(tiles["e"] == std::make_pair(2, int64_t(16)));
+  CHECK(tiles["d"].first == 0); // 2x2 phase kernels: direct
+  zen4.winograd4x4Width = 0;    // never F(4x4, .)
+  tiles = stemTiles(zen4);
+  CHECK(tiles["a"] == std::make_pair(3, int64_t(36)));
+}
 
 TEST_CASE("a conv tile's pixels fill its accumulators and even out over the row") {
   LowerOptions o = avx512();
