@@ -322,7 +322,7 @@ private:
       int r = winogradKernel(node);
       // m = 4 (F(4x4, 3x3), F(4x4, 4x4)) on layers winograd4x4Width wide
       bool wide = opts_.winograd4x4Width > 0 && node.shape.w >= opts_.winograd4x4Width;
-      l.winograd = wide && r <= 4 ? 4 : r == 4 ? 3 : 2;
+      l.winograd = wide && r <= 4 ? 4 : r == 4 || (r == 5 && opts_.winograd5x5Tile3) ? 3 : 2;
       int64_t tiles = (node.shape.w + l.winograd - 1) / l.winograd;
       l.block = block = convBlock(co, tiles, opts_);
       while (groups > 1 && co % block != 0) // blocks within groups
@@ -383,8 +383,9 @@ private:
   // An r x r conv with stride 1 (or a strided conv over its input's phases,
   // r its phases' kernel: winogradStrided) by Winograd's minimal filtering
   // F(m x m, r x r) (Lavin and Gray, 2015), F(2x2, 3x3), F(4x4, 3x3),
-  // F(3x3, 4x4), F(4x4, 4x4) or F(2x2, 5x5): each m x m tile of output pixels comes from
-  // the t x t tile d of input pixels around it, t = m + r - 1, as
+  // F(3x3, 4x4), F(4x4, 4x4), F(2x2, 5x5) or F(3x3, 5x5): each m x m tile
+  // of output pixels comes from the t x t tile d of input pixels around it,
+  // t = m + r - 1, as
   // Y = A^T [sum over input channels of U . V] A, with U = G g G^T (the
   // loader transforms the weights g) and V = B^T d B: t^2 multiplies a tile
   // and a pair of channels instead of r^2 m^2. The t^2 positions e of the
@@ -403,7 +404,7 @@ private:
     // B^T and A^T of F(2, 3) (interpolation points 0, 1, -1 and infinity),
     // of F(4, 3), F(3, 4) and F(2, 5) (0, 1, -1, 2, -2 and infinity: the
     // same B^T, A^T's first rows but for the point at infinity), and of
-    // F(4, 4) (0, 1, -1, 2, -2, -1/2 and infinity). Row j of B^T holds the
+    // F(4, 4) and F(3, 5) (0, 1, -1, 2, -2, -1/2 and infinity). Row j of B^T holds the
     // coefficients (of x^0, x^1, ...) of the product of (x - p) over the
     // finite points p other than the j-th (over all of them for the point
     // at infinity); row k of A^T the k-th powers of the points. G is the
@@ -431,7 +432,13 @@ private:
     const int stride = static_cast<int>(a.stride[1]);
     const int m = l.winograd, t = m + winogradKernel(node) - 1;
     const Matrix &BT = t == 4 ? BT4 : t == 6 ? BT6 : BT7;
-    const Matrix &AT = t == 4 ? AT23 : t == 7 ? AT44 : m == 4 ? AT43 : m == 3 ? AT34 : AT25;
+    static const Matrix AT35 = {
+        {1, 1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, -0.5, 0}, {0, 1, 1, 4, 4, 0.25, 1}};
+    const Matrix &AT = t == 4   ? AT23
+                       : t == 7 ? (m == 4 ? AT44 : AT35)
+                       : m == 4 ? AT43
+                       : m == 3 ? AT34
+                                : AT25;
     Func src = padInput(node, 0.0f, name + "_pad", true);
     int left = static_cast<int>(a.pad.left), top = static_cast<int>(a.pad.top);
     int ci = static_cast<int>(s.c / a.groups);

@@ -81,10 +81,12 @@ struct LowerOptions {
   // channels per group and an output at least winogradWidth wide (no
   // dilation; groups of whole vectors of output channels) computed by
   // Winograd's F(2x2, 3x3) (F(4x4, 3x3) where the output is at least
-  // winograd4x4Width wide; 0: never) or F(2x2, 5x5); 0: none.
+  // winograd4x4Width wide; 0: never) or F(3x3, 5x5) (F(2x2, 5x5) where
+  // winograd5x5Tile3 is off); 0: none.
   int winogradChannels = 0;
   int winogradWidth = 1;
   int winograd4x4Width = 0;
+  bool winograd5x5Tile3 = false;
   // Strided convs (one group, no dilation, stride s in both directions and
   // k x k kernels with ceil(k/s) = 3 or 4: AlexNet's 11x11/4 and GoogLeNet's
   // 7x7/2 stems) by Winograd too, as the stride-1 conv of ceil(k/s) x

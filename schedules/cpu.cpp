@@ -4,7 +4,6 @@
 #include "schedules/cpu.h"
 
 #include <algorithm>
-#include <numeric>
 #include <optional>
 #include <stdexcept>
 
@@ -69,6 +68,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"winograd_width", &CpuParams::winogradWidth, nullptr, 1, 1 << 20},
       {"winograd_4x4", nullptr, &CpuParams::winograd4x4, 0, 1},
       {"winograd_4x4_width", &CpuParams::winograd4x4Width, nullptr, 0, 1 << 20},
+      {"winograd_5x5_3x3", nullptr, &CpuParams::winograd5x5Tile3, 0, 1},
       {"winograd_strided", nullptr, &CpuParams::winogradStrided, 0, 1},
       {"winograd_task_tiles", &CpuParams::winogradTaskTiles, nullptr, 1, 1 << 20},
       {"winograd_channel_tasks_below", &CpuParams::winogradChannelTasksBelow, nullptr, 0, 1 << 20},
@@ -112,6 +112,7 @@ LowerOptions layoutOptions(const CpuParams &p) {
   o.winogradChannels = p.winogradChannels;
   o.winogradWidth = p.winogradWidth;
   o.winograd4x4Width = p.winograd4x4 ? 1 : p.winograd4x4Width;
+  o.winograd5x5Tile3 = p.winograd5x5Tile3;
   o.winogradStrided = p.winogradStrided;
   return o;
 }
@@ -308,9 +309,19 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
                      : balancedRows(std::clamp<int64_t>((p.winogradTaskTiles + across - 1) / across,
                                                         1, (down + 1) / 2),
                                     down);
-  st.split(v.y, yt, yr, tile * static_cast<int>(rows), tail)
-      .split(yr, ty, yi, tile)
-      .split(v.x, tx, xi, tile, tail)
+  if (parallel) {
+    st.split(v.y, yt, yr, tile * static_cast<int>(rows), tail).split(yr, ty, yi, tile);
+  } else {
+    // Within a pool's task (convIntoPool): the rows of tiles the task needs,
+    // in chunks of `rows`, the last guarded rather than rounded up to a
+    // whole chunk: AlexNet's conv2 by F(3x3, 5x5) needs 5 rows of tiles a
+    // task and computed 6 in chunks of 3 (conv2 into pool2 alone 1.24x the
+    // time, above).
+    Var tiles("tiles" + suffix);
+    st.split(v.y, tiles, yi, tile, tail)
+        .split(tiles, yt, ty, static_cast<int>(rows), TailStrategy::GuardWithIf);
+  }
+  st.split(v.x, tx, xi, tile, tail)
       .split(ch, co, ci, p.vec, tail)
       .vectorize(ci)
       .unroll(xi)
@@ -771,24 +782,25 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
         // Tasks of convIntoPoolRows rows, each computing the conv rows it
         // reads, but at most half the rows, for two tasks (AlexNet's conv5,
         // 6 pool rows, ran on one core at batch 1 otherwise).
-        // A Winograd conv's tasks start on whole tiles: with a task's first
-        // row elsewhere each tile of it straddles two of the conv's. Of
-        // F(4x4, 3x3), whose tiles and windows overlapping the next task's
-        // are 4 rows, two tasks an image (GoogLeNet's conv3 into pool2,
-        // batch 8 and 1: tasks of 7 pool rows 1.11x the time of F(2x2, 3x3)
-        // (unaligned), 8 rows 1.06x, 14 rows 0.84x and 0.81x). So too
-        // F(4x4, 4x4) (GoogLeNet's conv1 into pool1: tasks of 8 pool rows
-        // measured 0.99x and 1.05x the network's time at batch 8 and 1).
+        // Of a Winograd conv by F(4x4, 3x3), whose tiles and windows
+        // overlapping the next task's are 4 rows, two tasks an image
+        // (GoogLeNet's conv3 into pool2, batch 8 and 1: tasks of 7 pool rows
+        // 1.11x the time of F(2x2, 3x3), 8 rows 1.06x, 14 rows 0.84x and
+        // 0.81x). So too F(4x4, 4x4) (GoogLeNet's conv1 into pool1: tasks
+        // of 8 pool rows measured 0.99x and 1.05x the network's time at
+        // batch 8 and 1). A task's tiles start at its first row, wherever
+        // that is. (Its rows were rounded up to whole tiles of the conv's:
+        // by F(3x3, 5x5) AlexNet's 13 pool rows made two tasks of 9 instead
+        // of 7, 21 conv rows each instead of 15, computed as 27 in chunks of
+        // 3 tiles; torchvision's conv2 into pool2 alone at batch 8 took
+        // 12.7 ms so, 7.6 ms in tasks of 7, 6.1 ms with the chunks guarded
+        // (winogradTasks), against 9.8 ms by F(2x2, 5x5).)
         const Node &pool = g.node(ownerPool[static_cast<size_t>(node.id)]);
         int64_t tile =
             net.nodes[static_cast<size_t>(poolConvs[static_cast<size_t>(pool.id)])].winograd;
         int64_t half = (s.h + 1) / 2;
         int64_t rows =
             balancedRows(tile == 4 ? half : std::min<int64_t>(p.convIntoPoolRows, half), s.h);
-        if (tile > 1) {
-          int64_t unit = tile / std::gcd(tile, pool.attrs.stride[0]); // pool rows a whole tile
-          rows = (rows + unit - 1) / unit * unit;
-        }
         row = taskRow(node.id);
         l.value.compute_root()
             .split(v.y, poolTask(node.id), row, static_cast<int>(rows))

@@ -381,7 +381,8 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
   case PACK_WINO_BN: { /* [O, I, r, r] -> (o % B, i, e, o / B): Winograd F(m x m, r x r)'s
                           U = G g G^T, e = t * row + column, zeros past O;
                           t = m + r - 1 = 4, 6 or 7 from e's extent (16, 36,
-                          49): F(2, 3), F(4, 3), F(2, 5) or F(4, 4); for a
+                          49): F(2, 3), F(4, 3), F(2, 5), F(4, 4) or F(3, 5)
+                          (r = 5 from the kernel); for a
                           stride S > 1,
                           i = S^2 c + S py + px is the phase (px, py) of
                           channel c, g its kernel g(c, S ky + py, S kx + px)
@@ -410,7 +411,8 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
                                      {1.0 / 24, 2.0 / 24, 4.0 / 24, 8.0 / 24},
                                      {1.0 / 24, -2.0 / 24, 4.0 / 24, -8.0 / 24},
                                      {0, 0, 0, 1}};
-    /* the points 0, 1, -1, 2, -2, -1/2 and infinity */
+    /* the points 0, 1, -1, 2, -2, -1/2 and infinity: row p is c_p (1, p, p^2,
+       ...) with c = 1/2, -1/9, 1/3, 1/60, -1/36, -32/45 */
     static const double G44[7][5] = {{1.0 / 2, 0, 0, 0},
                                      {-1.0 / 9, -1.0 / 9, -1.0 / 9, -1.0 / 9},
                                      {1.0 / 3, -1.0 / 3, 1.0 / 3, -1.0 / 3},
@@ -418,11 +420,22 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
                                      {-1.0 / 36, 1.0 / 18, -1.0 / 9, 2.0 / 9},
                                      {-32.0 / 45, 16.0 / 45, -8.0 / 45, 4.0 / 45},
                                      {0, 0, 0, 1}};
+    static const double G35[7][5] = {{1.0 / 2, 0, 0, 0, 0},
+                                     {-1.0 / 9, -1.0 / 9, -1.0 / 9, -1.0 / 9, -1.0 / 9},
+                                     {1.0 / 3, -1.0 / 3, 1.0 / 3, -1.0 / 3, 1.0 / 3},
+                                     {1.0 / 60, 1.0 / 30, 1.0 / 15, 2.0 / 15, 4.0 / 15},
+                                     {-1.0 / 36, 1.0 / 18, -1.0 / 9, 2.0 / 9, -4.0 / 9},
+                                     {-32.0 / 45, 16.0 / 45, -8.0 / 45, 4.0 / 45, -2.0 / 45},
+                                     {0, 0, 0, 0, 1}};
     int64_t B = a->dims[0], I = a->dims[1], E = a->dims[2], O = a->sources[0].shape[0];
     int S = a->stride, K = (int)a->sources[0].shape[3], R = (K + S - 1) / S;
     int T = E == 49 ? 7 : (E == 36 ? 6 : 4);
     int64_t C = I / (S * S); /* the source kernel's input channels */
-    const double(*G)[5] = T == 4 ? G23 : T == 7 ? G44 : R == 3 ? G43 : R == 4 ? G34 : G25;
+    const double(*G)[5] = T == 4   ? G23
+                          : T == 7 ? (R == 5 ? G35 : G44)
+                          : R == 3 ? G43
+                          : R == 4 ? G34
+                                   : G25;
     for (int64_t o = 0; o < B * a->dims[3]; ++o) {
       double scale = a->pack == PACK_WINO_BN && o < O ? bn_scale(f, src + 1, o, a->eps) : 1.0;
       for (int64_t i = 0; i < I; ++i) {

@@ -16,12 +16,13 @@ LowerOptions avx512() {
   return layoutOptions(defaultCpuParams(Halide::Target("x86-64-linux-avx512_skylake")));
 }
 
-// The Winograd tile m of each conv of tests/e2e/stems.cnn by name, and its
+// The Winograd tile m of each conv of tests/e2e/`file` by name, and its
 // packed weights' t^2 positions, under `o`.
-std::map<std::string, std::pair<int, int64_t>> stemTiles(const LowerOptions &o) {
+std::map<std::string, std::pair<int, int64_t>> convTiles(const LowerOptions &o,
+                                                         const std::string &file) {
   SourceManager sm;
   DiagEngine diag(sm);
-  auto g = compileFile(std::string(CNNC_TEST_DIR) + "/e2e/stems.cnn", sm, diag);
+  auto g = compileFile(std::string(CNNC_TEST_DIR) + "/e2e/" + file, sm, diag);
   INFO(diag.str());
   REQUIRE(g != nullptr);
   LoweredNet net = lower(*g, o);
@@ -48,15 +49,26 @@ TEST_CASE("strided stems by Winograd: F(4x4, 4x4) on a 7x7/2 conv where F(4x4) i
   // 11x11/4 conv `b` 13 wide, the 5x5/2 convs `c.0` and `e` 8 wide.
   LowerOptions zen4 =
       layoutOptions(defaultCpuParams(Halide::Target("x86-64-linux-avx512_skylake-avx512_zen4")));
-  auto tiles = stemTiles(zen4);
+  auto tiles = convTiles(zen4, "stems.cnn");
   CHECK(tiles["a"] == std::make_pair(4, int64_t(49)));   // t = 4 + 4 - 1 = 7
   CHECK(tiles["b"] == std::make_pair(2, int64_t(16)));   // F(2x2, 3x3) over 48 phases
   CHECK(tiles["c.0"] == std::make_pair(2, int64_t(16))); // 3x3 phase kernels
   CHECK(tiles["e"] == std::make_pair(2, int64_t(16)));
   CHECK(tiles["d"].first == 0); // 2x2 phase kernels: direct
   zen4.winograd4x4Width = 0;    // never F(4x4, .)
-  tiles = stemTiles(zen4);
+  tiles = convTiles(zen4, "stems.cnn");
   CHECK(tiles["a"] == std::make_pair(3, int64_t(36)));
+}
+
+TEST_CASE("5x5 convs by F(3x3, 5x5), F(2x2, 5x5) under winograd_5x5_3x3 false") {
+  LowerOptions o = avx512();
+  auto tiles = convTiles(o, "winograd5.cnn");
+  CHECK(tiles["a"] == std::make_pair(3, int64_t(49))); // t = 3 + 5 - 1 = 7
+  CHECK(tiles["b"] == std::make_pair(3, int64_t(49)));
+  o.winograd5x5Tile3 = false;
+  tiles = convTiles(o, "winograd5.cnn");
+  CHECK(tiles["a"] == std::make_pair(2, int64_t(36)));
+  CHECK(tiles["b"] == std::make_pair(2, int64_t(36)));
 }
 
 TEST_CASE("a conv tile's pixels fill its accumulators and even out over the row") {

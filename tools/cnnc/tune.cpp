@@ -141,6 +141,7 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
     c.push_back({"winograd_channel_tasks_below", d.winogradChannelTasksBelow ? 0 : 64});
     others("winograd_4x4_width", {0, 14, 28}, d.winograd4x4Width);
     c.push_back({"winograd_4x4", d.winograd4x4 ? 0 : 1});
+    c.push_back({"winograd_5x5_3x3", d.winograd5x5Tile3 ? 0 : 1});
     if (strided)
       c.push_back({"winograd_strided", d.winogradStrided ? 0 : 1});
   }
