@@ -63,7 +63,16 @@ namespace {
 Halide::Target parseTarget(const std::string &t) {
   if (!Halide::Target::validate_target_string(t))
     throw UserError("unknown target '" + t + "'; try host, x86-64-linux-avx2, arm-64-linux");
-  return Halide::Target(t);
+  Halide::Target target(t);
+  // Halide's `avx512` alone is AVX-512 F and CD, Xeon Phi's subset, for
+  // which Halide 21 aborts in LLVM ("This value type is not natively
+  // supported"); every other AVX-512 processor has Skylake's BW, DQ and VL
+  // too, and `avx512` means them (README).
+  if (target.has_feature(Halide::Target::AVX512) &&
+      !target.has_feature(Halide::Target::AVX512_Skylake) &&
+      !target.has_feature(Halide::Target::AVX512_KNL))
+    target.set_feature(Halide::Target::AVX512_Skylake);
+  return target;
 }
 
 // The first of `names` that PATH holds as an executable, or "".
