@@ -63,6 +63,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"conv_into_pool_rows", &CpuParams::convIntoPoolRows, nullptr, 0, 1 << 20},
       {"lrn_into_pool", nullptr, &CpuParams::lrnIntoPool, 0, 1},
       {"pointwise_into_pool", nullptr, &CpuParams::pointwiseIntoPool, 0, 1},
+      {"pool_channel_tasks", nullptr, &CpuParams::poolChannelTasks, 0, 1},
       {"unroll_channel_vectors", &CpuParams::unrollChannelVectors, nullptr, 0, 1024},
       {"winograd_channels", &CpuParams::winogradChannels, nullptr, 0, 1 << 20},
       {"winograd_width", &CpuParams::winogradWidth, nullptr, 1, 1 << 20},
@@ -580,6 +581,42 @@ int pointwiseInto(const Graph &g, const LoweredNet &net, int conv, const CpuPara
                                                                                             : -1;
 }
 
+// Whether pool `pool`, computing Winograd conv `conv` in its tasks
+// (convIntoPool), runs two tasks an image of half the channels each, every
+// row, instead of tasks of `rows` pool rows. Row tasks compute the conv rows
+// their windows share twice and round each task's rows up to whole tiles:
+// AlexNet's conv1, 55 rows by F(4x4, 3x3), 64 rows in two tasks; conv2, 27
+// rows by F(3x3, 5x5), 30; conv5, 13 rows by F(2x2, 3x3), 16. Channel tasks
+// compute each row once (each tile row in both halves) but transform the
+// whole input in each: torchvision's AlexNet with conv5's, conv2's and
+// conv1's in turn 0.97x, 0.95x and 0.92x the time at batch 8, 1.01x, 0.99x
+// and 0.97x at batch 1; GoogLeNet's conv1 (112 rows by F(4x4, 4x4), 120 in
+// two tasks) and conv3 (with its 1x1 conv2 in the task, computed twice so)
+// 1.02x (build/alternate, 2026-11-29). So where row tasks would compute a
+// tenth more rows than whole tiles of the conv, the halves are whole
+// weight blocks, and no 1x1 conv or LRN is computed in the task (an LRN's
+// window would reach a block of the other half).
+bool poolChannelTasks(const Graph &g, const LoweredNet &net, const Node &pool, int conv,
+                      int64_t rows, const CpuParams &p) {
+  const Node &c = g.node(conv);
+  const Lowered &l = net.nodes[static_cast<size_t>(conv)];
+  int lrn = -1;
+  convIntoPool(g, net, pool, p, &lrn);
+  if (!p.poolChannelTasks || !l.winograd || c.attrs.out % 2 != 0 ||
+      (c.attrs.out / 2) % l.block != 0 || lrn >= 0 || pointwiseInto(g, net, conv, p) >= 0)
+    return false;
+  const int64_t height = c.shape.h, tile = l.winograd, pooled = pool.shape.h;
+  const int64_t k = pool.attrs.kernel[0], stride = pool.attrs.stride[0], top = pool.attrs.pad.top;
+  int64_t computed = 0;
+  for (int64_t first = 0; first < pooled; first += rows) {
+    int64_t start = std::min(first, pooled - rows); // the last task shifted inwards
+    int64_t lo = std::max<int64_t>(0, start * stride - top);
+    int64_t hi = std::min(height - 1, (start + rows - 1) * stride - top + k - 1);
+    computed += (hi - lo + tile) / tile * tile;
+  }
+  return computed * 10 >= (height + tile - 1) / tile * tile * 11;
+}
+
 // The LRN that reads pool `pool` (through elementwise ops; Caffe's
 // GoogLeNet: pool1 -> norm1), itself and the pool used by nothing else, whose
 // tasks then compute the pool's rows and its conv's; else the pool.
@@ -755,7 +792,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
     case OpKind::AvgPool:
     case OpKind::Lrn: {
       const int lanes = fit(p.vec, s.c); // floats per vector over channels
-      Var row = v.y;
+      Var row = v.y, chan = v.c;
       int owner = taskOwner[static_cast<size_t>(node.id)];
       if (owner >= 0) {
         // A row at a time as the owner's rows need them, each computed once
@@ -802,11 +839,24 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
         int64_t rows =
             balancedRows(tile == 4 ? half : std::min<int64_t>(p.convIntoPoolRows, half), s.h);
         row = taskRow(node.id);
-        l.value.compute_root()
-            .split(v.y, poolTask(node.id), row, static_cast<int>(rows))
-            .vectorize(v.c, lanes)
-            .parallel(poolTask(node.id))
-            .parallel(v.n);
+        int conv = poolConvs[static_cast<size_t>(pool.id)];
+        if (node.op != OpKind::Lrn && poolChannelTasks(g, net, pool, conv, rows, p)) {
+          Var half("ch_" + l.value.name());
+          chan = Var("cv_" + l.value.name());
+          l.value.compute_root()
+              .split(v.c, half, chan, static_cast<int>(g.node(conv).attrs.out / 2))
+              .split(v.y, poolTask(node.id), row, static_cast<int>(s.h))
+              .vectorize(chan, lanes)
+              .reorder(chan, v.x, row, poolTask(node.id), half, v.n)
+              .parallel(half)
+              .parallel(v.n);
+        } else {
+          l.value.compute_root()
+              .split(v.y, poolTask(node.id), row, static_cast<int>(rows))
+              .vectorize(v.c, lanes)
+              .parallel(poolTask(node.id))
+              .parallel(v.n);
+        }
       } else {
         l.value.compute_root();
         rowsParallel(l.value, v.c, s.c, p, v.y, v.n);
@@ -823,7 +873,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
       // to them at batch 8 looped, 0.6-0.7 ms unrolled (a micro-network).
       bool unrolled = lanes == p.vec && s.c <= int64_t(p.unrollChannelVectors) * p.vec;
       if (unrolled)
-        l.value.unroll(v.c);
+        l.value.unroll(chan);
       for (Func &h : l.helpers) {
         h.compute_at(l.value, row).vectorize(v.c, lanes);
         if (unrolled)

@@ -29,6 +29,9 @@ struct CpuParams {
   int convIntoPoolRows = 8;
   bool lrnIntoPool = true;       // ... and through an LRN, or run by the LRN that reads the pool
   bool pointwiseIntoPool = true; // ... and the 1x1 conv that the conv reads
+  // ... as two tasks an image of half the channels each, all rows, where row
+  // tasks would compute a tenth more conv rows or more (poolChannelTasks).
+  bool poolChannelTasks = true;
   // Pools' and LRNs' loops over channel vectors unrolled where they have at
   // most this many vectors (0: none).
   int unrollChannelVectors = 16;

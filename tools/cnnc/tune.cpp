@@ -158,6 +158,7 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
   if (pools) {
     c.push_back({"pool_into_conv", d.poolIntoConv ? 0 : 1});
     c.push_back({"pointwise_into_pool", d.pointwiseIntoPool ? 0 : 1});
+    c.push_back({"pool_channel_tasks", d.poolChannelTasks ? 0 : 1});
   }
   if (has(g, OpKind::Lrn))
     c.push_back({"lrn_into_pool", d.lrnIntoPool ? 0 : 1});
