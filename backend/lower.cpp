@@ -2,6 +2,7 @@
 #include "backend/lower.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <limits>
 
@@ -404,41 +405,35 @@ private:
     // B^T and A^T of F(2, 3) (interpolation points 0, 1, -1 and infinity),
     // of F(4, 3), F(3, 4) and F(2, 5) (0, 1, -1, 2, -2 and infinity: the
     // same B^T, A^T's first rows but for the point at infinity), and of
-    // F(4, 4) and F(3, 5) (0, 1, -1, 2, -2, -1/2 and infinity). Row j of B^T holds the
-    // coefficients (of x^0, x^1, ...) of the product of (x - p) over the
-    // finite points p other than the j-th (over all of them for the point
-    // at infinity); row k of A^T the k-th powers of the points. G is the
-    // loader's.
+    // F(4, 4) and F(3, 5) (0, 1, -1, 2, -2, -1/2 and infinity). Row j of
+    // B^T holds the coefficients (of x^0, x^1, ...) of the product of
+    // (x - p) over the finite points p other than the j-th (over all of
+    // them for the point at infinity); row k of A^T the k-th powers of the
+    // finite points, and in the point at infinity's column 1 in row m - 1.
+    // G is the loader's.
     using Matrix = double[7][7];
     static const Matrix BT4 = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
     static const Matrix AT23 = {{1, 1, 1, 0}, {0, 1, -1, -1}};
     static const Matrix BT6 = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
                                {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
-    static const Matrix AT43 = {
-        {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
-    static const Matrix AT25 = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}};
-    static const Matrix AT34 = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 1}};
     static const Matrix BT7 = {{2, 4, -2.5, -5, 0.5, 1, 0}, {0, -2, -6, -3.5, 1.5, 1, 0},
                                {0, 2, 2, -4.5, -0.5, 1, 0}, {0, -1, -2.5, 0, 2.5, 1, 0},
                                {0, 1, 1.5, -2, -1.5, 1, 0}, {0, 4, 0, -5, 0, 1, 0},
                                {0, 2, 4, -2.5, -5, 0.5, 1}};
-    static const Matrix AT44 = {{1, 1, 1, 1, 1, 1, 0},
-                                {0, 1, -1, 2, -2, -0.5, 0},
-                                {0, 1, 1, 4, 4, 0.25, 0},
-                                {0, 1, -1, 8, -8, -0.125, 1}};
+    static const double points[] = {0, 1, -1, 2, -2, -0.5}; // t = 6: the first 5
     const Attrs &a = node.attrs;
     const Shape &s = inShape(node);
     const std::string name = "n" + std::to_string(node.id);
     const int stride = static_cast<int>(a.stride[1]);
     const int m = l.winograd, t = m + winogradKernel(node) - 1;
     const Matrix &BT = t == 4 ? BT4 : t == 6 ? BT6 : BT7;
-    static const Matrix AT35 = {
-        {1, 1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, -0.5, 0}, {0, 1, 1, 4, 4, 0.25, 1}};
-    const Matrix &AT = t == 4   ? AT23
-                       : t == 7 ? (m == 4 ? AT44 : AT35)
-                       : m == 4 ? AT43
-                       : m == 3 ? AT34
-                                : AT25;
+    Matrix powers = {}; // A^T for t = 6 and 7 (powers of 2: exact)
+    for (int k = 0; k < m; ++k) {
+      for (int j = 0; j < t - 1; ++j)
+        powers[k][j] = std::pow(points[j], k);
+      powers[k][t - 1] = k == m - 1 ? 1 : 0;
+    }
+    const Matrix &AT = t == 4 ? AT23 : static_cast<const Matrix &>(powers);
     Func src = padInput(node, 0.0f, name + "_pad", true);
     int left = static_cast<int>(a.pad.left), top = static_cast<int>(a.pad.top);
     int ci = static_cast<int>(s.c / a.groups);

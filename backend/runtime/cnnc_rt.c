@@ -390,52 +390,29 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
                           F(2, 3), F(4, 3), F(3, 4) or F(4, 4);
                           WINO_BN: times the folded batchnorm's scale */
     static const double G23[7][5] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-    /* the points 0, 1, -1, 2, -2: row p is c_p (1, p, p^2, ...) with
-       c = 1/4, -1/6, -1/6, 1/24, 1/24; then the point at infinity */
-    static const double G43[7][5] = {{1.0 / 4, 0, 0},
-                                     {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                     {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                     {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                     {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                     {0, 0, 1}};
-    static const double G25[7][5] = {{1.0 / 4, 0, 0, 0, 0},
-                                     {-1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                     {-1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                     {1.0 / 24, 2.0 / 24, 4.0 / 24, 8.0 / 24, 16.0 / 24},
-                                     {1.0 / 24, -2.0 / 24, 4.0 / 24, -8.0 / 24, 16.0 / 24},
-                                     {0, 0, 0, 0, 1}};
-    /* the same points; the point at infinity's row has its 1 at r - 1 */
-    static const double G34[7][5] = {{1.0 / 4, 0, 0, 0},
-                                     {-1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                     {-1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6},
-                                     {1.0 / 24, 2.0 / 24, 4.0 / 24, 8.0 / 24},
-                                     {1.0 / 24, -2.0 / 24, 4.0 / 24, -8.0 / 24},
-                                     {0, 0, 0, 1}};
-    /* the points 0, 1, -1, 2, -2, -1/2 and infinity: row p is c_p (1, p, p^2,
-       ...) with c = 1/2, -1/9, 1/3, 1/60, -1/36, -32/45 */
-    static const double G44[7][5] = {{1.0 / 2, 0, 0, 0},
-                                     {-1.0 / 9, -1.0 / 9, -1.0 / 9, -1.0 / 9},
-                                     {1.0 / 3, -1.0 / 3, 1.0 / 3, -1.0 / 3},
-                                     {1.0 / 60, 1.0 / 30, 1.0 / 15, 2.0 / 15},
-                                     {-1.0 / 36, 1.0 / 18, -1.0 / 9, 2.0 / 9},
-                                     {-32.0 / 45, 16.0 / 45, -8.0 / 45, 4.0 / 45},
-                                     {0, 0, 0, 1}};
-    static const double G35[7][5] = {{1.0 / 2, 0, 0, 0, 0},
-                                     {-1.0 / 9, -1.0 / 9, -1.0 / 9, -1.0 / 9, -1.0 / 9},
-                                     {1.0 / 3, -1.0 / 3, 1.0 / 3, -1.0 / 3, 1.0 / 3},
-                                     {1.0 / 60, 1.0 / 30, 1.0 / 15, 2.0 / 15, 4.0 / 15},
-                                     {-1.0 / 36, 1.0 / 18, -1.0 / 9, 2.0 / 9, -4.0 / 9},
-                                     {-32.0 / 45, 16.0 / 45, -8.0 / 45, 4.0 / 45, -2.0 / 45},
-                                     {0, 0, 0, 0, 1}};
     int64_t B = a->dims[0], I = a->dims[1], E = a->dims[2], O = a->sources[0].shape[0];
     int S = a->stride, K = (int)a->sources[0].shape[3], R = (K + S - 1) / S;
     int T = E == 49 ? 7 : (E == 36 ? 6 : 4);
     int64_t C = I / (S * S); /* the source kernel's input channels */
-    const double(*G)[5] = T == 4   ? G23
-                          : T == 7 ? (R == 5 ? G35 : G44)
-                          : R == 3 ? G43
-                          : R == 4 ? G34
-                                   : G25;
+    /* T = 6, 7: the points 0, 1, -1, 2, -2 (and -1/2), then the point at
+       infinity, as lower.cpp's B^T and A^T. Row j is c_j (1, p_j, p_j^2, ...)
+       with c_j = 1 / (the product of p_j - q over the other finite points
+       q): 1/4, -1/6, -1/6, 1/24, 1/24 for T = 6, 1/2, -1/9, 1/3, 1/60,
+       -1/36, -32/45 for T = 7 (the powers of p_j are powers of 2: exact);
+       the point at infinity's row has its 1 at r - 1. */
+    static const double points[6] = {0, 1, -1, 2, -2, -0.5};
+    double GP[7][5] = {{0}};
+    for (int j = 0; T > 4 && j < T - 1; ++j) {
+      double c = 1;
+      for (int q = 0; q < T - 1; ++q)
+        if (q != j)
+          c *= points[j] - points[q];
+      c = 1 / c;
+      for (int k = 0; k < R; ++k, c *= points[j])
+        GP[j][k] = c;
+    }
+    GP[T - 1][R - 1] = 1;
+    const double(*G)[5] = T == 4 ? G23 : GP;
     for (int64_t o = 0; o < B * a->dims[3]; ++o) {
       double scale = a->pack == PACK_WINO_BN && o < O ? bn_scale(f, src + 1, o, a->eps) : 1.0;
       for (int64_t i = 0; i < I; ++i) {
