@@ -595,7 +595,9 @@ int pointwiseInto(const Graph &g, const LoweredNet &net, int conv, const CpuPara
 // 1.02x (build/alternate, 2026-11-29). So where row tasks would compute a
 // tenth more rows than whole tiles of the conv, the halves are whole
 // weight blocks, and no 1x1 conv or LRN is computed in the task (an LRN's
-// window would reach a block of the other half).
+// window would reach a block of the other half). (Those figures were with
+// the last row task shifted inwards; guarded, conv1's row tasks compute 60
+// rows, under the tenth, and measured as its channel tasks: 1.00x.)
 bool poolChannelTasks(const Graph &g, const LoweredNet &net, const Node &pool, int conv,
                       int64_t rows, const CpuParams &p) {
   const Node &c = g.node(conv);
@@ -609,9 +611,9 @@ bool poolChannelTasks(const Graph &g, const LoweredNet &net, const Node &pool, i
   const int64_t k = pool.attrs.kernel[0], stride = pool.attrs.stride[0], top = pool.attrs.pad.top;
   int64_t computed = 0;
   for (int64_t first = 0; first < pooled; first += rows) {
-    int64_t start = std::min(first, pooled - rows); // the last task shifted inwards
-    int64_t lo = std::max<int64_t>(0, start * stride - top);
-    int64_t hi = std::min(height - 1, (start + rows - 1) * stride - top + k - 1);
+    int64_t last = std::min(first + rows, pooled) - 1; // the last task guarded
+    int64_t lo = std::max<int64_t>(0, first * stride - top);
+    int64_t hi = std::min(height - 1, last * stride - top + k - 1);
     computed += (hi - lo + tile) / tile * tile;
   }
   return computed * 10 >= (height + tile - 1) / tile * tile * 11;
@@ -831,7 +833,12 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
         // of 7, 21 conv rows each instead of 15, computed as 27 in chunks of
         // 3 tiles; torchvision's conv2 into pool2 alone at batch 8 took
         // 12.7 ms so, 7.6 ms in tasks of 7, 6.1 ms with the chunks guarded
-        // (winogradTasks), against 9.8 ms by F(2x2, 5x5).)
+        // (winogradTasks), against 9.8 ms by F(2x2, 5x5).) The last task is
+        // guarded, not shifted inwards: two tasks writing the same pool rows,
+        // each computing them by its own tiles or code path, left which
+        // one's rounding stayed to the threads (tests/e2e/lrnpool.cnn gave
+        // two different outputs in 8 runs at batch 2); torchvision AlexNet
+        // 1.00x, Caffe AlexNet 1.01x at batch 8.
         const Node &pool = g.node(ownerPool[static_cast<size_t>(node.id)]);
         int64_t tile =
             net.nodes[static_cast<size_t>(poolConvs[static_cast<size_t>(pool.id)])].winograd;
@@ -852,7 +859,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
               .parallel(v.n);
         } else {
           l.value.compute_root()
-              .split(v.y, poolTask(node.id), row, static_cast<int>(rows))
+              .split(v.y, poolTask(node.id), row, static_cast<int>(rows), TailStrategy::GuardWithIf)
               .vectorize(v.c, lanes)
               .parallel(poolTask(node.id))
               .parallel(v.n);
