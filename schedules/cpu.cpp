@@ -64,6 +64,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"lrn_into_pool", nullptr, &CpuParams::lrnIntoPool, 0, 1},
       {"pointwise_into_pool", nullptr, &CpuParams::pointwiseIntoPool, 0, 1},
       {"pool_channel_tasks", nullptr, &CpuParams::poolChannelTasks, 0, 1},
+      {"lrn_conv_at_root", nullptr, &CpuParams::lrnConvAtRoot, 0, 1},
       {"unroll_channel_vectors", &CpuParams::unrollChannelVectors, nullptr, 0, 1024},
       {"winograd_channels", &CpuParams::winogradChannels, nullptr, 0, 1 << 20},
       {"winograd_width", &CpuParams::winogradWidth, nullptr, 1, 1 << 20},
@@ -581,33 +582,33 @@ int pointwiseInto(const Graph &g, const LoweredNet &net, int conv, const CpuPara
                                                                                             : -1;
 }
 
-// Whether pool `pool`, computing Winograd conv `conv` in its tasks
-// (convIntoPool), runs two tasks an image of half the channels each, every
-// row, instead of tasks of `rows` pool rows. Row tasks compute the conv rows
-// their windows share twice and round each task's rows up to whole tiles:
-// AlexNet's conv1, 55 rows by F(4x4, 3x3), 64 rows in two tasks; conv2, 27
-// rows by F(3x3, 5x5), 30; conv5, 13 rows by F(2x2, 3x3), 16. Channel tasks
-// compute each row once (each tile row in both halves) but transform the
-// whole input in each: torchvision's AlexNet with conv5's, conv2's and
-// conv1's in turn 0.97x, 0.95x and 0.92x the time at batch 8, 1.01x, 0.99x
-// and 0.97x at batch 1; GoogLeNet's conv1 (112 rows by F(4x4, 4x4), 120 in
-// two tasks) and conv3 (with its 1x1 conv2 in the task, computed twice so)
-// 1.02x (build/alternate, 2026-11-29). So where row tasks would compute a
-// tenth more rows than whole tiles of the conv, the halves are whole
-// weight blocks, and no 1x1 conv or LRN is computed in the task (an LRN's
-// window would reach a block of the other half). (Those figures were with
-// the last row task shifted inwards; guarded, conv1's row tasks compute 60
-// rows, under the tenth, and measured as its channel tasks: 1.00x.)
-bool poolChannelTasks(const Graph &g, const LoweredNet &net, const Node &pool, int conv,
-                      int64_t rows, const CpuParams &p) {
+// Pool rows per row task of pool `pool` whose tasks compute a conv whose
+// Winograd tile is `tile` (0: direct): convIntoPoolRows, but at most half
+// the rows, for two tasks (AlexNet's conv5, 6 pool rows, ran on one core at
+// batch 1 otherwise). Of a conv by F(4x4, 3x3), whose tiles and windows
+// overlapping the next task's are 4 rows, two tasks an image (GoogLeNet's
+// conv3 into pool2, batch 8 and 1: tasks of 7 pool rows 1.11x the time of
+// F(2x2, 3x3), 8 rows 1.06x, 14 rows 0.84x and 0.81x). So too F(4x4, 4x4)
+// (GoogLeNet's conv1 into pool1: tasks of 8 pool rows measured 0.99x and
+// 1.05x the network's time at batch 8 and 1).
+int64_t poolTaskRows(const Node &pool, int64_t tile, const CpuParams &p) {
+  int64_t half = (pool.shape.h + 1) / 2;
+  return balancedRows(tile == 4 ? half : std::min<int64_t>(p.convIntoPoolRows, half), pool.shape.h);
+}
+
+// Whether the row tasks of pool `pool`, computing Winograd conv `conv`
+// (convIntoPool), would compute a tenth more conv rows than whole tiles of
+// it: each task computes the conv rows its windows share with the next
+// task's again and rounds its rows up to whole tiles. AlexNet's conv1, 55
+// rows by F(4x4, 3x3), 60 rows in two tasks (the last guarded); conv2, 27
+// rows by F(3x3, 5x5), 30; conv5, 13 rows by F(2x2, 3x3), 16.
+bool rowTasksRecompute(const Graph &g, const LoweredNet &net, const Node &pool, int conv,
+                       const CpuParams &p) {
   const Node &c = g.node(conv);
-  const Lowered &l = net.nodes[static_cast<size_t>(conv)];
-  int lrn = -1;
-  convIntoPool(g, net, pool, p, &lrn);
-  if (!p.poolChannelTasks || !l.winograd || c.attrs.out % 2 != 0 ||
-      (c.attrs.out / 2) % l.block != 0 || lrn >= 0 || pointwiseInto(g, net, conv, p) >= 0)
+  const int64_t tile = net.nodes[static_cast<size_t>(conv)].winograd;
+  if (!tile)
     return false;
-  const int64_t height = c.shape.h, tile = l.winograd, pooled = pool.shape.h;
+  const int64_t height = c.shape.h, pooled = pool.shape.h, rows = poolTaskRows(pool, tile, p);
   const int64_t k = pool.attrs.kernel[0], stride = pool.attrs.stride[0], top = pool.attrs.pad.top;
   int64_t computed = 0;
   for (int64_t first = 0; first < pooled; first += rows) {
@@ -617,6 +618,43 @@ bool poolChannelTasks(const Graph &g, const LoweredNet &net, const Node &pool, i
     computed += (hi - lo + tile) / tile * tile;
   }
   return computed * 10 >= (height + tile - 1) / tile * tile * 11;
+}
+
+// Whether pool `pool`, computing Winograd conv `conv` in its tasks
+// (convIntoPool), runs two tasks an image of half the channels each, every
+// row, instead of row tasks that compute a tenth more conv rows
+// (rowTasksRecompute). Channel tasks compute each row once (each tile row
+// in both halves) but transform the whole input in each: torchvision's
+// AlexNet with conv5's, conv2's and conv1's in turn 0.97x, 0.95x and 0.92x
+// the time at batch 8, 1.01x, 0.99x and 0.97x at batch 1; GoogLeNet's conv1
+// (112 rows by F(4x4, 4x4), 120 in two tasks) and conv3 (with its 1x1 conv2
+// in the task, computed twice so) 1.02x (build/alternate, 2026-11-29). So
+// only where the halves are whole weight blocks and no 1x1 conv or LRN is
+// computed in the task (an LRN's window would reach a block of the other
+// half: lrnConvAtRoot). (Those figures were with the last row task shifted
+// inwards; guarded, conv1's row tasks compute 60 rows, under the tenth,
+// and measured as its channel tasks: 1.00x.)
+bool poolChannelTasks(const Graph &g, const LoweredNet &net, const Node &pool, int conv,
+                      const CpuParams &p) {
+  const Node &c = g.node(conv);
+  const Lowered &l = net.nodes[static_cast<size_t>(conv)];
+  int lrn = -1;
+  convIntoPool(g, net, pool, p, &lrn);
+  return p.poolChannelTasks && l.winograd && c.attrs.out % 2 == 0 &&
+         (c.attrs.out / 2) % l.block == 0 && lrn < 0 && pointwiseInto(g, net, conv, p) < 0 &&
+         rowTasksRecompute(g, net, pool, conv, p);
+}
+
+// Whether Winograd conv `conv`, reaching pool `pool` through LRN `lrn`
+// (convIntoPool), is computed at root, in its own tasks, rather than by the
+// pool's row tasks, which compute only the LRN's rows and the pool's then:
+// where those row tasks would compute a tenth more conv rows
+// (rowTasksRecompute) and channel tasks cannot be had (the LRN's window
+// crosses the halves). Caffe's AlexNet, conv2 so: 0.98x the time at batch
+// 8; its conv1 (60 rows computed for 55) stays.
+bool lrnConvAtRoot(const Graph &g, const LoweredNet &net, const Node &pool, int conv, int lrn,
+                   const CpuParams &p) {
+  return p.lrnConvAtRoot && lrn >= 0 && rowTasksRecompute(g, net, pool, conv, p);
 }
 
 // The LRN that reads pool `pool` (through elementwise ops; Caffe's
@@ -740,7 +778,9 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
     int pool = nodePtr->id, owner = lrnAfterPool(g, net, *nodePtr, p);
     poolConvs[static_cast<size_t>(pool)] = conv;
     ownerPool[static_cast<size_t>(owner)] = pool;
-    for (int id : {conv, lrn, owner == pool ? -1 : pool, pointwiseInto(g, net, conv, p)})
+    bool root = lrnConvAtRoot(g, net, *nodePtr, conv, lrn, p);
+    for (int id : {root ? -1 : conv, lrn, owner == pool ? -1 : pool,
+                   root ? -1 : pointwiseInto(g, net, conv, p)})
       if (id >= 0)
         taskOwner[static_cast<size_t>(id)] = owner;
   }
@@ -818,36 +858,27 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
         if (lanes > 1)
           l.value.vectorize(v.c, lanes);
       } else if (ownerPool[static_cast<size_t>(node.id)] >= 0) {
-        // Tasks of convIntoPoolRows rows, each computing the conv rows it
-        // reads, but at most half the rows, for two tasks (AlexNet's conv5,
-        // 6 pool rows, ran on one core at batch 1 otherwise).
-        // Of a Winograd conv by F(4x4, 3x3), whose tiles and windows
-        // overlapping the next task's are 4 rows, two tasks an image
-        // (GoogLeNet's conv3 into pool2, batch 8 and 1: tasks of 7 pool rows
-        // 1.11x the time of F(2x2, 3x3), 8 rows 1.06x, 14 rows 0.84x and
-        // 0.81x). So too F(4x4, 4x4) (GoogLeNet's conv1 into pool1: tasks
-        // of 8 pool rows measured 0.99x and 1.05x the network's time at
-        // batch 8 and 1). A task's tiles start at its first row, wherever
-        // that is. (Its rows were rounded up to whole tiles of the conv's:
-        // by F(3x3, 5x5) AlexNet's 13 pool rows made two tasks of 9 instead
-        // of 7, 21 conv rows each instead of 15, computed as 27 in chunks of
-        // 3 tiles; torchvision's conv2 into pool2 alone at batch 8 took
-        // 12.7 ms so, 7.6 ms in tasks of 7, 6.1 ms with the chunks guarded
-        // (winogradTasks), against 9.8 ms by F(2x2, 5x5).) The last task is
-        // guarded, not shifted inwards: two tasks writing the same pool rows,
-        // each computing them by its own tiles or code path, left which
-        // one's rounding stayed to the threads (tests/e2e/lrnpool.cnn gave
-        // two different outputs in 8 runs at batch 2); torchvision AlexNet
-        // 1.00x, Caffe AlexNet 1.01x at batch 8.
+        // Tasks of poolTaskRows rows, each computing the conv rows it reads
+        // (unless the conv is at root: lrnConvAtRoot). A task's tiles start
+        // at its first row, wherever that is. (Its rows were rounded up to
+        // whole tiles of the conv's: by F(3x3, 5x5) AlexNet's 13 pool rows
+        // made two tasks of 9 instead of 7, 21 conv rows each instead of 15,
+        // computed as 27 in chunks of 3 tiles; torchvision's conv2 into
+        // pool2 alone at batch 8 took 12.7 ms so, 7.6 ms in tasks of 7,
+        // 6.1 ms with the chunks guarded (winogradTasks), against 9.8 ms by
+        // F(2x2, 5x5).) The last task is guarded, not shifted inwards: two
+        // tasks writing the same pool rows, each computing them by its own
+        // tiles or code path, left which one's rounding stayed to the
+        // threads (tests/e2e/lrnpool.cnn gave two different outputs in 8
+        // runs at batch 2); torchvision AlexNet 1.00x, Caffe AlexNet 1.01x at
+        // batch 8.
         const Node &pool = g.node(ownerPool[static_cast<size_t>(node.id)]);
-        int64_t tile =
-            net.nodes[static_cast<size_t>(poolConvs[static_cast<size_t>(pool.id)])].winograd;
-        int64_t half = (s.h + 1) / 2;
-        int64_t rows =
-            balancedRows(tile == 4 ? half : std::min<int64_t>(p.convIntoPoolRows, half), s.h);
-        row = taskRow(node.id);
         int conv = poolConvs[static_cast<size_t>(pool.id)];
-        if (node.op != OpKind::Lrn && poolChannelTasks(g, net, pool, conv, rows, p)) {
+        bool inTask = taskOwner[static_cast<size_t>(conv)] == node.id;
+        int64_t rows =
+            poolTaskRows(pool, inTask ? net.nodes[static_cast<size_t>(conv)].winograd : 0, p);
+        row = taskRow(node.id);
+        if (node.op != OpKind::Lrn && inTask && poolChannelTasks(g, net, pool, conv, p)) {
           Var half("ch_" + l.value.name());
           chan = Var("cv_" + l.value.name());
           l.value.compute_root()

@@ -32,6 +32,9 @@ struct CpuParams {
   // ... as two tasks an image of half the channels each, all rows, where row
   // tasks would compute a tenth more conv rows or more (poolChannelTasks).
   bool poolChannelTasks = true;
+  // ... and where an LRN between conv and pool rules channel tasks out, the
+  // conv at root instead, the LRN and pool in row tasks (lrnConvAtRoot).
+  bool lrnConvAtRoot = true;
   // Pools' and LRNs' loops over channel vectors unrolled where they have at
   // most this many vectors (0: none).
   int unrollChannelVectors = 16;

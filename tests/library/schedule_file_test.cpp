@@ -86,7 +86,8 @@ TEST_CASE("schedule file errors name the place and what was expected") {
         "s.json:2:3: unknown parameter 'conv_vector'; known: conv_vectors, conv_accumulators, "
         "conv_max_pixels, conv_unroll, conv_block_tasks_below, conv_into_concat, "
         "pool_into_conv, conv_into_pool_rows, lrn_into_pool, pointwise_into_pool, "
-        "pool_channel_tasks, unroll_channel_vectors, winograd_channels, winograd_width, "
+        "pool_channel_tasks, lrn_conv_at_root, unroll_channel_vectors, winograd_channels, "
+        "winograd_width, "
         "winograd_4x4, "
         "winograd_4x4_width, winograd_5x5_3x3, winograd_strided, winograd_task_tiles, "
         "winograd_channel_tasks_below, fc_vectors, fc_unroll, fc_prefetch_bytes");

@@ -164,8 +164,11 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
     c.push_back({"pointwise_into_pool", d.pointwiseIntoPool ? 0 : 1});
     c.push_back({"pool_channel_tasks", d.poolChannelTasks ? 0 : 1});
   }
-  if (has(g, OpKind::Lrn))
+  if (has(g, OpKind::Lrn)) {
     c.push_back({"lrn_into_pool", d.lrnIntoPool ? 0 : 1});
+    if (pools)
+      c.push_back({"lrn_conv_at_root", d.lrnConvAtRoot ? 0 : 1});
+  }
   if (pools || has(g, OpKind::Lrn))
     others("unroll_channel_vectors", {0, 64}, d.unrollChannelVectors);
   if (has(g, OpKind::Fc)) {
