@@ -74,6 +74,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"winograd_strided", nullptr, &CpuParams::winogradStrided, 0, 1},
       {"winograd_task_tiles", &CpuParams::winogradTaskTiles, nullptr, 1, 1 << 20},
       {"winograd_channel_tasks_below", &CpuParams::winogradChannelTasksBelow, nullptr, 0, 1 << 20},
+      {"winograd_group_inputs", nullptr, &CpuParams::winogradGroupInputs, 0, 1},
       {"fc_vectors", &CpuParams::fcVectors, nullptr, 1, 8},
       {"fc_unroll", &CpuParams::fcUnroll, nullptr, 1, 64},
       {"fc_prefetch_bytes", &CpuParams::fcPrefetchBytes, nullptr, 0, 1 << 20},
@@ -282,8 +283,9 @@ void schedulePadded(Func padded, int64_t channels, const CpuParams &p, const Var
 // input channels register-tiled as other convs (weight blocks by tiles
 // along x) and transforms them into its m rows of output.
 void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t width,
-                   int64_t height, int64_t inChannels, int64_t outChannels, const CpuParams &p,
-                   const Vars &v, const std::string &suffix, bool parallel = true) {
+                   int64_t height, int64_t inChannels, int64_t outChannels, int64_t groups,
+                   const CpuParams &p, const Vars &v, const std::string &suffix,
+                   bool parallel = true) {
   Var ty("ty" + suffix), yi("yi" + suffix), tx("tx" + suffix), xi("xi" + suffix);
   Var yt("yt" + suffix), yr("yr" + suffix);
   VarOrRVar co = likeAxis(ch, "co" + suffix);
@@ -330,6 +332,7 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
       .unroll(yi);
   VarOrRVar taskLoop = yt, vectorLoop = co;
   std::optional<LoopLevel> blockLoop; // where each weight block's products are computed
+  std::optional<LoopLevel> inputLoop; // where the input transform is, if not at the task
   if (channelTasks) {
     VarOrRVar cg = likeAxis(ch, "cg" + suffix);
     VarOrRVar cv = likeAxis(ch, "cv" + suffix);
@@ -348,6 +351,11 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
     VarOrRVar cb = likeAxis(ch, "cb" + suffix);
     VarOrRVar cv = likeAxis(ch, "cv" + suffix);
     st.split(co, cb, cv, l.block / p.vec, tail).reorder(ci, xi, yi, cv, tx, ty, cb, yt, v.n);
+    if (groups > 1 && p.winogradGroupInputs) {
+      VarOrRVar cq = likeAxis(ch, "cq" + suffix);
+      st.split(cb, cq, cb, static_cast<int>(blocks / groups), tail);
+      inputLoop = LoopLevel(owner, cq);
+    }
     if (parallel) // else computed within a consumer's task (convIntoPool)
       st.parallel(yt).parallel(v.n);
     vectorLoop = cv;
@@ -369,7 +377,7 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   // instructions a tile and vector as 36 loops over channels, one a position,
   // and takes 237 so. GoogLeNet 0.99x at batch 8 (twice) and 1 (build/alternate,
   // 2026-11-29): the input transform is mostly waiting on its input's rows.
-  in.compute_at(task)
+  in.compute_at(inputLoop ? *inputLoop : task)
       .reorder_storage(v.c, t, e)
       .vectorize(v.c, fit(p.vec, inChannels))
       .reorder(e, v.c, t)
@@ -420,8 +428,8 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
     }
     if (!intoConcat) {
       computeIn(l.value, within);
-      winogradTasks(l.value, l.value, v.c, l, s.w, s.h, phases, s.c, p, v, "_" + l.value.name(),
-                    !within);
+      winogradTasks(l.value, l.value, v.c, l, s.w, s.h, phases, s.c, node.attrs.groups, p, v,
+                    "_" + l.value.name(), !within);
     }
     return;
   }
@@ -690,8 +698,8 @@ void scheduleConcat(const Graph &g, const Node &node, LoweredNet &net,
     const std::string suffix = "_" + l.value.name() + "_" + std::to_string(i);
     if (c.winograd) {
       winogradTasks(l.value, st, l.updates[i].x, c, s.w, s.h,
-                    winogradInputs(g.node(conv), g.node(g.node(conv).inputs[0]).shape.c), s.c, p, v,
-                    suffix);
+                    winogradInputs(g.node(conv), g.node(g.node(conv).inputs[0]).shape.c), s.c, 1, p,
+                    v, suffix);
       continue;
     }
     VarOrRVar task = convTile(l.value, st, l.updates[i].x, c.parts[0], c.reduce, c.block, s.w, s.h,

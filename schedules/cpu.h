@@ -61,6 +61,9 @@ struct CpuParams {
   // Winograd layers of fewer tiles than this: two tasks (per image) of half
   // the output channels each instead of rows of tiles.
   int winogradChannelTasksBelow = 64;
+  // Row tasks of a Winograd conv with groups transform one group's input at
+  // a time, before that group's weight blocks, rather than all of it first.
+  bool winogradGroupInputs = true;
   int fcVectors = 2; // output vectors per fc weight block and task
   int fcUnroll = 4;  // steps of an fc's reduction per loop iteration
   // How far ahead of its FMAs an fc prefetches its weights into L2, in bytes

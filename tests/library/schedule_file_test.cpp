@@ -90,7 +90,8 @@ TEST_CASE("schedule file errors name the place and what was expected") {
         "winograd_width, "
         "winograd_4x4, "
         "winograd_4x4_width, winograd_5x5_3x3, winograd_strided, winograd_task_tiles, "
-        "winograd_channel_tasks_below, fc_vectors, fc_unroll, fc_prefetch_bytes");
+        "winograd_channel_tasks_below, winograd_group_inputs, fc_vectors, fc_unroll, "
+        "fc_prefetch_bytes");
   CHECK(errorOf("{\"cpu\": {\"conv_vectors\": 9}}") ==
         "s.json:1:26: 'conv_vectors' takes an integer in [1, 8]");
   CHECK(errorOf("{\"cpu\": {\"conv_unroll\": 2.5}}") ==

@@ -141,11 +141,15 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
     c.push_back({"winograd_channel_tasks_below", d.winogradChannelTasksBelow ? 0 : 64});
     others("winograd_4x4_width", {0, 14, 28}, d.winograd4x4Width);
     c.push_back({"winograd_4x4", d.winograd4x4 ? 0 : 1});
-    bool fives = false; // 5x5 convs of stride 1 (F(3x3, 5x5) or F(2x2, 5x5))
-    for (const auto &n : g.nodes())
+    bool fives = false, groups = false; // 5x5 convs of stride 1; convs with groups
+    for (const auto &n : g.nodes()) {
       fives |= n->op == OpKind::Conv && n->attrs.kernel[0] == 5 && n->attrs.stride[0] == 1;
+      groups |= n->op == OpKind::Conv && n->attrs.groups > 1;
+    }
     if (fives)
       c.push_back({"winograd_5x5_3x3", d.winograd5x5Tile3 ? 0 : 1});
+    if (groups)
+      c.push_back({"winograd_group_inputs", d.winogradGroupInputs ? 0 : 1});
     if (strided)
       c.push_back({"winograd_strided", d.winogradStrided ? 0 : 1});
   }
