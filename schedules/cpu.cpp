@@ -281,7 +281,10 @@ void schedulePadded(Func padded, int64_t channels, const CpuParams &p, const Var
 // there). Parallel over rows of m x m output tiles; each task transforms
 // the input rows its tiles read, runs the (m+2)^2 products over
 // input channels register-tiled as other convs (weight blocks by tiles
-// along x) and transforms them into its m rows of output.
+// along x) and transforms them into its m rows of output. With `groups`
+// (the conv's; whole weight blocks each), row tasks transform one group's
+// input channels at a time, before that group's blocks
+// (winogradGroupInputs), rather than all of them first.
 void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t width,
                    int64_t height, int64_t inChannels, int64_t outChannels, int64_t groups,
                    const CpuParams &p, const Vars &v, const std::string &suffix,
@@ -658,8 +661,10 @@ bool poolChannelTasks(const Graph &g, const LoweredNet &net, const Node &pool, i
 // pool's row tasks, which compute only the LRN's rows and the pool's then:
 // where those row tasks would compute a tenth more conv rows
 // (rowTasksRecompute) and channel tasks cannot be had (the LRN's window
-// crosses the halves). Caffe's AlexNet, conv2 so: 0.98x the time at batch
-// 8; its conv1 (60 rows computed for 55) stays.
+// crosses the halves). Caffe's AlexNet, conv2 so: 0.95x-0.96x the time at
+// batch 8, 1.00x-1.01x at batch 1 (build/alternate, 2026-11-29); its conv1
+// (60 rows computed for 55) stays. (Why the pool's row tasks cost more than
+// their extra rows explain is open: docs/schedules.md.)
 bool lrnConvAtRoot(const Graph &g, const LoweredNet &net, const Node &pool, int conv, int lrn,
                    const CpuParams &p) {
   return p.lrnConvAtRoot && lrn >= 0 && rowTasksRecompute(g, net, pool, conv, p);
