@@ -644,13 +644,12 @@ bool rowTasksRecompute(const Graph &g, const LoweredNet &net, const Node &pool, 
 // computed in the task (an LRN's window would reach a block of the other
 // half: lrnConvAtRoot). (Those figures were with the last row task shifted
 // inwards; guarded, conv1's row tasks compute 60 rows, under the tenth,
-// and measured as its channel tasks: 1.00x.)
-bool poolChannelTasks(const Graph &g, const LoweredNet &net, const Node &pool, int conv,
+// and measured as its channel tasks: 1.00x.) `lrn`: the LRN between conv
+// and pool (convIntoPool), or -1.
+bool poolChannelTasks(const Graph &g, const LoweredNet &net, const Node &pool, int conv, int lrn,
                       const CpuParams &p) {
   const Node &c = g.node(conv);
   const Lowered &l = net.nodes[static_cast<size_t>(conv)];
-  int lrn = -1;
-  convIntoPool(g, net, pool, p, &lrn);
   return p.poolChannelTasks && l.winograd && c.attrs.out % 2 == 0 &&
          (c.attrs.out / 2) % l.block == 0 && lrn < 0 && pointwiseInto(g, net, conv, p) < 0 &&
          rowTasksRecompute(g, net, pool, conv, p);
@@ -776,6 +775,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
   std::vector<bool> intoConcat(g.size(), false);
   std::vector<int> fusedPools(g.size(), -1); // pool id -> the conv that computes it
   std::vector<int> poolConvs(g.size(), -1);  // pool id -> the conv its tasks compute
+  std::vector<int> poolLrns(g.size(), -1);   // pool id -> the LRN between it and that conv
   // A pool that computes its conv (convIntoPool) owns parallel tasks of
   // rows, or the LRN that reads it (lrnAfterPool) does. taskOwner: node id
   // -> the owner whose tasks compute it (the conv, an LRN between conv and
@@ -790,6 +790,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
       continue;
     int pool = nodePtr->id, owner = lrnAfterPool(g, net, *nodePtr, p);
     poolConvs[static_cast<size_t>(pool)] = conv;
+    poolLrns[static_cast<size_t>(pool)] = lrn;
     ownerPool[static_cast<size_t>(owner)] = pool;
     bool root = lrnConvAtRoot(g, net, *nodePtr, conv, lrn, p);
     for (int id : {root ? -1 : conv, lrn, owner == pool ? -1 : pool,
@@ -891,7 +892,8 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
         int64_t rows =
             poolTaskRows(pool, inTask ? net.nodes[static_cast<size_t>(conv)].winograd : 0, p);
         row = taskRow(node.id);
-        if (node.op != OpKind::Lrn && inTask && poolChannelTasks(g, net, pool, conv, p)) {
+        if (node.op != OpKind::Lrn && inTask &&
+            poolChannelTasks(g, net, pool, conv, poolLrns[static_cast<size_t>(pool.id)], p)) {
           Var half("ch_" + l.value.name());
           chan = Var("cv_" + l.value.name());
           l.value.compute_root()
