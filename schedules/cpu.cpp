@@ -774,13 +774,13 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
   Vars v;
   std::vector<bool> intoConcat(g.size(), false);
   std::vector<int> fusedPools(g.size(), -1); // pool id -> the conv that computes it
-  std::vector<int> poolConvs(g.size(), -1);  // pool id -> the conv its tasks compute
+  std::vector<int> poolConvs(g.size(), -1);  // pool id -> its conv (convIntoPool)
   std::vector<int> poolLrns(g.size(), -1);   // pool id -> the LRN between it and that conv
   // A pool that computes its conv (convIntoPool) owns parallel tasks of
   // rows, or the LRN that reads it (lrnAfterPool) does. taskOwner: node id
-  // -> the owner whose tasks compute it (the conv, an LRN between conv and
-  // pool, the pool under an LRN, the 1x1 conv feeding the conv:
-  // pointwiseInto); ownerPool: owner -> its pool.
+  // -> the owner whose tasks compute it (the conv, unless lrnConvAtRoot puts
+  // it at root; an LRN between conv and pool, the pool under an LRN, the
+  // 1x1 conv feeding the conv: pointwiseInto); ownerPool: owner -> its pool.
   std::vector<int> taskOwner(g.size(), -1);
   std::vector<int> ownerPool(g.size(), -1);
   for (const auto &nodePtr : g.nodes()) {
