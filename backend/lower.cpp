@@ -68,6 +68,13 @@ bool convWinograd(const Node &node, int64_t inChannels, const LowerOptions &o) {
          co >= o.winogradChannels && node.shape.w >= o.winogradWidth;
 }
 
+bool winograd5x5(const Shape &out, const LowerOptions &o) {
+  auto products = [&](int64_t m, int64_t t) {
+    return (out.w + m - 1) / m * ((out.h + m - 1) / m) * t * t;
+  };
+  return o.winograd5x5Width > 0 && out.w >= o.winograd5x5Width && products(5, 7) < products(4, 6);
+}
+
 int winogradKernel(const Node &conv) {
   int s = static_cast<int>(conv.attrs.stride[1]), k = static_cast<int>(conv.attrs.kernel[1]);
   return (k + s - 1) / s;
@@ -324,6 +331,8 @@ private:
       // m = 4 (F(4x4, 3x3), F(4x4, 4x4)) on layers winograd4x4Width wide
       bool wide = opts_.winograd4x4Width > 0 && node.shape.w >= opts_.winograd4x4Width;
       l.winograd = wide && r <= 4 ? 4 : r == 4 || (r == 5 && opts_.winograd5x5Tile3) ? 3 : 2;
+      if (r == 3 && a.stride[1] == 1 && winograd5x5(node.shape, opts_))
+        l.winograd = 5;
       int64_t tiles = (node.shape.w + l.winograd - 1) / l.winograd;
       l.block = block = convBlock(co, tiles, opts_);
       while (groups > 1 && co % block != 0) // blocks within groups
@@ -384,7 +393,7 @@ private:
   // An r x r conv with stride 1 (or a strided conv over its input's phases,
   // r its phases' kernel: winogradStrided) by Winograd's minimal filtering
   // F(m x m, r x r) (Lavin and Gray, 2015), F(2x2, 3x3), F(4x4, 3x3),
-  // F(3x3, 4x4), F(4x4, 4x4), F(2x2, 5x5) or F(3x3, 5x5): each m x m tile
+  // F(5x5, 3x3), F(3x3, 4x4), F(4x4, 4x4), F(2x2, 5x5) or F(3x3, 5x5): each m x m tile
   // of output pixels comes from the t x t tile d of input pixels around it,
   // t = m + r - 1, as
   // Y = A^T [sum over input channels of U . V] A, with U = G g G^T (the
@@ -405,7 +414,7 @@ private:
     // B^T and A^T of F(2, 3) (interpolation points 0, 1, -1 and infinity),
     // of F(4, 3), F(3, 4) and F(2, 5) (0, 1, -1, 2, -2 and infinity: the
     // same B^T, A^T's first rows but for the point at infinity), and of
-    // F(4, 4) and F(3, 5) (0, 1, -1, 2, -2, -1/2 and infinity). Row j of
+    // F(5, 3), F(4, 4) and F(3, 5) (0, 1, -1, 2, -2, -1/2 and infinity). Row j of
     // B^T holds the coefficients (of x^0, x^1, ...) of the product of
     // (x - p) over the finite points p other than the j-th (over all of
     // them for the point at infinity); row k of A^T the k-th powers of the

@@ -87,6 +87,12 @@ struct LowerOptions {
   int winogradWidth = 1;
   int winograd4x4Width = 0;
   bool winograd5x5Tile3 = false;
+  // 3x3 convs with stride 1 and an output at least this wide (0: none) by
+  // F(5x5, 3x3) where it computes fewer products than F(4x4, 3x3): 49 a 5x5
+  // tile against 36 a 4x4 one, so where whole tiles of 5 waste fewer pixels
+  // than tiles of 4 (13 to 15 wide: 9 tiles of 14 x 14 outputs, 441
+  // products a pair of channels, against 16 tiles and 576).
+  int winograd5x5Width = 0;
   // Strided convs (one group, no dilation, stride s in both directions and
   // k x k kernels with ceil(k/s) = 3 or 4: AlexNet's 11x11/4 and GoogLeNet's
   // 7x7/2 stems) by Winograd too, as the stride-1 conv of ceil(k/s) x
@@ -99,6 +105,10 @@ struct LowerOptions {
 
 // Whether `node` (a conv) is computed by Winograd's minimal filtering under `o`.
 bool convWinograd(const Node &node, int64_t inChannels, const LowerOptions &o);
+
+// Whether a 3x3 conv of stride 1 with output `out` is computed by
+// F(5x5, 3x3) under `o` (LowerOptions::winograd5x5Width).
+bool winograd5x5(const Shape &out, const LowerOptions &o);
 
 // For a conv that Winograd computes: the r of its F(m x m, r x r) (its
 // kernel, or ceil(k/s) over the phases of a stride s), and the channels its

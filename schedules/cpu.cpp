@@ -33,13 +33,20 @@ CpuParams defaultCpuParams(const Target &t) {
       // and F(2x2) on 7-wide layers measured 0.95x on GoogLeNet at batch 8
       // and 0.97x at batch 1 (build/alternate, 2026-11-29), where the Xeon
       // had measured F(4x4) on every 3x3 layer 1.02x. AlexNet's 13-wide
-      // layers stay F(2x2): F(4x4) there measured 1.01x. Winograd from 16
+      // layers kept F(2x2) (F(4x4) there measured 1.01x) until F(5x5, 3x3),
+      // below. Winograd from 16
       // channels (GoogLeNet's 3x3 and Caffe GoogLeNet's 5x5 convs of 16-24
       // input channels): 0.96-0.99x on GoogLeNet at batch 8, 0.98x-1.00x on
       // Caffe's, 0.97x-1.03x at batch 1.
       p.winograd4x4Width = 14;
       p.winogradWidth = 1;
       p.winogradChannels = 16;
+      // F(5x5, 3x3) where it computes fewer products than F(4x4, 3x3), from
+      // 13 wide (AlexNet's conv3-conv5, GoogLeNet's 14-wide 3x3s: 9 tiles of
+      // 49 products where F(4x4) has 16 of 36 and F(2x2) 49 of 16):
+      // torchvision's AlexNet 0.88x-0.91x, Caffe's 0.88x-0.94x, GoogLeNet
+      // 0.98x at batch 8 (build/alternate, 2026-11-29).
+      p.winograd5x5Width = 13;
     }
   } else if (t.arch == Target::X86 && t.has_feature(Target::AVX2)) {
     p.vec = 8;
@@ -71,6 +78,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"winograd_4x4", nullptr, &CpuParams::winograd4x4, 0, 1},
       {"winograd_4x4_width", &CpuParams::winograd4x4Width, nullptr, 0, 1 << 20},
       {"winograd_5x5_3x3", nullptr, &CpuParams::winograd5x5Tile3, 0, 1},
+      {"winograd_5x5_width", &CpuParams::winograd5x5Width, nullptr, 0, 1 << 20},
       {"winograd_strided", nullptr, &CpuParams::winogradStrided, 0, 1},
       {"winograd_task_tiles", &CpuParams::winogradTaskTiles, nullptr, 1, 1 << 20},
       {"winograd_channel_tasks_below", &CpuParams::winogradChannelTasksBelow, nullptr, 0, 1 << 20},
@@ -116,6 +124,7 @@ LowerOptions layoutOptions(const CpuParams &p) {
   o.winogradWidth = p.winogradWidth;
   o.winograd4x4Width = p.winograd4x4 ? 1 : p.winograd4x4Width;
   o.winograd5x5Tile3 = p.winograd5x5Tile3;
+  o.winograd5x5Width = p.winograd5x5Width;
   o.winogradStrided = p.winogradStrided;
   return o;
 }
@@ -601,10 +610,11 @@ int pointwiseInto(const Graph &g, const LoweredNet &net, int conv, const CpuPara
 // conv3 into pool2, batch 8 and 1: tasks of 7 pool rows 1.11x the time of
 // F(2x2, 3x3), 8 rows 1.06x, 14 rows 0.84x and 0.81x). So too F(4x4, 4x4)
 // (GoogLeNet's conv1 into pool1: tasks of 8 pool rows measured 0.99x and
-// 1.05x the network's time at batch 8 and 1).
+// 1.05x the network's time at batch 8 and 1), and F(5x5, 3x3) likewise
+// (not measured apart: no example's pool tasks compute one by rows).
 int64_t poolTaskRows(const Node &pool, int64_t tile, const CpuParams &p) {
   int64_t half = (pool.shape.h + 1) / 2;
-  return balancedRows(tile == 4 ? half : std::min<int64_t>(p.convIntoPoolRows, half), pool.shape.h);
+  return balancedRows(tile >= 4 ? half : std::min<int64_t>(p.convIntoPoolRows, half), pool.shape.h);
 }
 
 // Whether the row tasks of pool `pool`, computing Winograd conv `conv`

@@ -381,7 +381,7 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
   case PACK_WINO_BN: { /* [O, I, r, r] -> (o % B, i, e, o / B): Winograd F(m x m, r x r)'s
                           U = G g G^T, e = t * row + column, zeros past O;
                           t = m + r - 1 = 4, 6 or 7 from e's extent (16, 36,
-                          49): F(2, 3), F(4, 3), F(2, 5), F(4, 4) or F(3, 5)
+                          49): F(2, 3), F(4, 3), F(2, 5), F(5, 3), F(4, 4) or F(3, 5)
                           (r = 5 from the kernel); for a
                           stride S > 1,
                           i = S^2 c + S py + px is the phase (px, py) of

@@ -71,6 +71,38 @@ TEST_CASE("5x5 convs by F(3x3, 5x5), F(2x2, 5x5) under winograd_5x5_3x3 false") 
   CHECK(tiles["b"] == std::make_pair(2, int64_t(36)));
 }
 
+TEST_CASE("3x3 convs by F(5x5, 3x3) where whole 5x5 tiles compute fewer products than 4x4 "
+          "ones") {
+  LowerOptions o = avx512();
+  o.winograd5x5Width = 13;
+  auto wide = [](int64_t w, int64_t h) { return Shape{64, h, w}; };
+  CHECK(winograd5x5(wide(13, 13), o)); // 9 tiles of 49 against 16 of 36
+  CHECK(winograd5x5(wide(14, 14), o)); // GoogLeNet's 4a-4e
+  CHECK(winograd5x5(wide(15, 15), o));
+  CHECK(!winograd5x5(wide(16, 16), o)); // 16 of 36 against 16 of 49
+  CHECK(!winograd5x5(wide(28, 28), o)); // 1764 either way: F(4x4)
+  CHECK(winograd5x5(wide(20, 20), o));  // 16 of 49 against 25 of 36
+  CHECK(!winograd5x5(wide(7, 7), o));   // under the width (and more products)
+  CHECK(!winograd5x5(wide(10, 10), o)); // fewer products, under the width
+  o.winograd5x5Width = 0;
+  CHECK(!winograd5x5(wide(14, 14), o));
+  // winograd.cnn's 3x3 convs from 1 wide: `a` (12 wide, 15 high) keeps
+  // F(4x4), 3 x 3 tiles of 49 being more than 3 x 4 of 36; `b` (10 x 13)
+  // and `c` (9 x 13) take F(5x5), 2 x 3 tiles of 49 against 3 x 4 of 36.
+  // Strided convs keep their phases' tiles (stems.cnn).
+  o.winograd5x5Width = 1;
+  o.winogradChannels = 1;
+  o.winogradWidth = 1;
+  o.winograd4x4Width = 1;
+  auto tiles = convTiles(o, "winograd.cnn");
+  CHECK(tiles["a"] == std::make_pair(4, int64_t(36)));
+  CHECK(tiles["b"] == std::make_pair(5, int64_t(49))); // t = 5 + 3 - 1 = 7
+  CHECK(tiles["c"] == std::make_pair(5, int64_t(49)));
+  LowerOptions zen4 =
+      layoutOptions(defaultCpuParams(Halide::Target("x86-64-linux-avx512_skylake-avx512_zen4")));
+  CHECK(convTiles(zen4, "stems.cnn")["b"] == std::make_pair(2, int64_t(16))); // 13 wide, 11x11/4
+}
+
 TEST_CASE("a conv tile's pixels fill its accumulators and even out over the row") {
   LowerOptions o = avx512();
   CHECK(convTilePixels(4, 0, o) == 7);  // 28 accumulators
