@@ -89,9 +89,9 @@ struct LowerOptions {
   bool winograd5x5Tile3 = false;
   // 3x3 convs with stride 1 and an output at least this wide (0: none) by
   // F(5x5, 3x3) where it computes fewer products than F(4x4, 3x3): 49 a 5x5
-  // tile against 36 a 4x4 one, so where whole tiles of 5 waste fewer pixels
-  // than tiles of 4 (13 to 15 wide: 9 tiles of 14 x 14 outputs, 441
-  // products a pair of channels, against 16 tiles and 576).
+  // tile against 36 a 4x4 one, over the whole tiles that cover the output
+  // (14 x 14: 9 tiles and 441 products a pair of channels against 16 tiles
+  // of 16 x 16 pixels and 576).
   int winograd5x5Width = 0;
   // Strided convs (one group, no dilation, stride s in both directions and
   // k x k kernels with ceil(k/s) = 3 or 4: AlexNet's 11x11/4 and GoogLeNet's
