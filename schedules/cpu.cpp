@@ -389,9 +389,12 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   // instructions a tile and vector as 36 loops over channels, one a position,
   // and takes 237 so. GoogLeNet 0.99x at batch 8 (twice) and 1 (build/alternate,
   // 2026-11-29): the input transform is mostly waiting on its input's rows.
+  // Vectors within a group's input channels: a task or a group's turn may
+  // transform only those (6 channels a group by vectors of 8 reached
+  // channel -2 of the input).
   in.compute_at(inputLoop ? *inputLoop : task)
       .reorder_storage(v.c, t, e)
-      .vectorize(v.c, fit(p.vec, inChannels))
+      .vectorize(v.c, fit(p.vec, inChannels / groups))
       .reorder(e, v.c, t)
       .unroll(e);
   int pixels = convTilePixels(l.block / p.vec, across, layoutOptions(p));
