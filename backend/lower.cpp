@@ -75,6 +75,17 @@ bool winograd5x5(const Shape &out, const LowerOptions &o) {
   return o.winograd5x5Width > 0 && out.w >= o.winograd5x5Width && products(5, 7) < products(4, 6);
 }
 
+int winogradAllTilesBlock(int64_t channels, int64_t groups, int64_t tiles, const LowerOptions &o) {
+  if (o.winogradRegisterTiles <= 0 || tiles > o.winogradRegisterTiles)
+    return 0;
+  for (int v = o.convVectors; v >= 2; --v) {
+    int64_t b = int64_t(v) * o.vec;
+    if (v * tiles <= o.convAccumulators && channels % b == 0 && groups * channels / b % 2 == 0)
+      return static_cast<int>(b);
+  }
+  return 0;
+}
+
 int winogradKernel(const Node &conv) {
   int s = static_cast<int>(conv.attrs.stride[1]), k = static_cast<int>(conv.attrs.kernel[1]);
   return (k + s - 1) / s;
@@ -334,9 +345,14 @@ private:
       if (r == 3 && a.stride[1] == 1 && winograd5x5(node.shape, opts_))
         l.winograd = 5;
       int64_t tiles = (node.shape.w + l.winograd - 1) / l.winograd;
+      int64_t down = (node.shape.h + l.winograd - 1) / l.winograd;
       l.block = block = convBlock(co, tiles, opts_);
       while (groups > 1 && co % block != 0) // blocks within groups
         l.block = block -= opts_.vec;
+      if (int all = winogradAllTilesBlock(co, groups, tiles * down, opts_)) {
+        l.block = block = all;
+        l.allTiles = true;
+      }
       blocks = (co + block - 1) / block;
       int64_t t = l.winograd + r - 1; // t^2 positions
       w = weight(bnId >= 0 ? Pack::WinoBn : Pack::Wino, wSrc,

@@ -60,6 +60,9 @@ struct Lowered {
   Halide::RDom reduce;               // the reduction domain of core or of parts
   Halide::ImageParam weights;        // fc: the packed weights, for prefetching
   std::vector<Halide::RDom> updates; // concat/grouped conv: one per update
+  // conv (Winograd): its blocks sized for one register tile over all its
+  // output's tiles (winogradAllTilesBlock)
+  bool allTiles = false;
 };
 
 struct LoweredNet {
@@ -93,6 +96,10 @@ struct LowerOptions {
   // (14 x 14: 9 tiles and 441 products a pair of channels against 16 tiles
   // of 16 x 16 pixels and 576).
   int winograd5x5Width = 0;
+  // Winograd convs whose output is at most this many tiles (0: none) have
+  // weight blocks sized for a register tile over all of them
+  // (winogradAllTilesBlock).
+  int winogradRegisterTiles = 0;
   // Strided convs (one group, no dilation, stride s in both directions and
   // k x k kernels with ceil(k/s) = 3 or 4: AlexNet's 11x11/4 and GoogLeNet's
   // 7x7/2 stems) by Winograd too, as the stride-1 conv of ceil(k/s) x
@@ -109,6 +116,16 @@ bool convWinograd(const Node &node, int64_t inChannels, const LowerOptions &o);
 // Whether a 3x3 conv of stride 1 with output `out` is computed by
 // F(5x5, 3x3) under `o` (LowerOptions::winograd5x5Width).
 bool winograd5x5(const Shape &out, const LowerOptions &o);
+
+// The output channels per weight block of a Winograd conv of `tiles` output
+// tiles and `channels` output channels a group (of `groups`) whose products,
+// a weight block and position at a time, are computed for all the tiles in
+// one register tile (tiles x vectors accumulators; AlexNet's 13x13 and
+// GoogLeNet's 14x14 layers by F(5x5, 3x3): 9 tiles), or 0: where tiles are at
+// most winogradRegisterTiles, the most vectors, at least 2, whose
+// accumulators fit and whose blocks split the output channels into two
+// halves of whole blocks (the channel tasks of winogradTasks), else 0.
+int winogradAllTilesBlock(int64_t channels, int64_t groups, int64_t tiles, const LowerOptions &o);
 
 // For a conv that Winograd computes: the r of its F(m x m, r x r) (its
 // kernel, or ceil(k/s) over the phases of a stride s), and the channels its

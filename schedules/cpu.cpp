@@ -47,6 +47,11 @@ CpuParams defaultCpuParams(const Target &t) {
       // torchvision's AlexNet 0.88x-0.91x, Caffe's 0.88x-0.94x, GoogLeNet
       // 0.98x at batch 8 (build/alternate, 2026-11-29).
       p.winograd5x5Width = 13;
+      // Their 3 x 3 tiles in one register tile (winogradAllTilesBlock):
+      // torchvision's AlexNet 0.95x-0.96x, Caffe's 0.95x-0.97x at batch 8
+      // (0.94x, 0.95x at batch 1), GoogLeNet 1.00x (build/alternate,
+      // 2026-11-29).
+      p.winogradRegisterTiles = 14;
     }
   } else if (t.arch == Target::X86 && t.has_feature(Target::AVX2)) {
     p.vec = 8;
@@ -79,6 +84,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"winograd_4x4_width", &CpuParams::winograd4x4Width, nullptr, 0, 1 << 20},
       {"winograd_5x5_3x3", nullptr, &CpuParams::winograd5x5Tile3, 0, 1},
       {"winograd_5x5_width", &CpuParams::winograd5x5Width, nullptr, 0, 1 << 20},
+      {"winograd_register_tiles", &CpuParams::winogradRegisterTiles, nullptr, 0, 1 << 20},
       {"winograd_strided", nullptr, &CpuParams::winogradStrided, 0, 1},
       {"winograd_task_tiles", &CpuParams::winogradTaskTiles, nullptr, 1, 1 << 20},
       {"winograd_channel_tasks_below", &CpuParams::winogradChannelTasksBelow, nullptr, 0, 1 << 20},
@@ -125,6 +131,7 @@ LowerOptions layoutOptions(const CpuParams &p) {
   o.winograd4x4Width = p.winograd4x4 ? 1 : p.winograd4x4Width;
   o.winograd5x5Tile3 = p.winograd5x5Tile3;
   o.winograd5x5Width = p.winograd5x5Width;
+  o.winogradRegisterTiles = p.winogradRegisterTiles;
   o.winogradStrided = p.winogradStrided;
   return o;
 }
@@ -293,11 +300,13 @@ void schedulePadded(Func padded, int64_t channels, const CpuParams &p, const Var
 // along x) and transforms them into its m rows of output. With `groups`
 // (the conv's; whole weight blocks each), row tasks transform one group's
 // input channels at a time, before that group's blocks
-// (winogradGroupInputs), rather than all of them first.
+// (winogradGroupInputs), rather than all of them first. `wholeImages`: not
+// `parallel`, the consumer's tasks (a pool's channel tasks) need the whole
+// output of the conv.
 void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t width,
                    int64_t height, int64_t inChannels, int64_t outChannels, int64_t groups,
                    const CpuParams &p, const Vars &v, const std::string &suffix,
-                   bool parallel = true) {
+                   bool parallel = true, bool wholeImages = false) {
   Var ty("ty" + suffix), yi("yi" + suffix), tx("tx" + suffix), xi("xi" + suffix);
   Var yt("yt" + suffix), yr("yr" + suffix);
   VarOrRVar co = likeAxis(ch, "co" + suffix);
@@ -317,10 +326,13 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   int64_t blocks = (outChannels + l.block - 1) / l.block;
   int64_t groupVectors = blocks / 2 * (l.block / p.vec);
   bool channelTasks = parallel && across * down < p.winogradChannelTasksBelow && blocks % 2 == 0;
+  // Blocks sized for all the tiles (winogradAllTilesBlock), computed for
+  // all of them at once where a task computes them all.
+  bool allTiles = l.allTiles && (channelTasks || wholeImages);
   // Else rows of tiles per task: about winogradTaskTiles tiles, which share
   // each weight block the task loads, but at most half the rows, for two
   // tasks.
-  int64_t rows = channelTasks
+  int64_t rows = channelTasks || allTiles
                      ? down
                      : balancedRows(std::clamp<int64_t>((p.winogradTaskTiles + across - 1) / across,
                                                         1, (down + 1) / 2),
@@ -405,7 +417,16 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
       .vectorize(mi, p.vec)
       .unroll(mi)
       .unroll(ti);
-  product.compute_at(m, to).vectorize(v.c, p.vec).unroll(v.c).unroll(t);
+  // A register tile of one block by the tiles along x (pixels), or by all
+  // the tiles: each weight vector of a block and position is then loaded
+  // once a task instead of once a row of tiles (AlexNet's conv3-conv5, 3 x 3
+  // tiles: 3 vectors by 9 tiles where they were 4 by 3, their weights read
+  // from L2 three times; AlexNet 0.95x-0.96x the time at batch 8, Caffe's
+  // 0.95x-0.97x, GoogLeNet 1.00x; build/alternate, 2026-11-29).
+  if (allTiles)
+    product.compute_at(m, mo).vectorize(v.c, p.vec).unroll(v.c).unroll(t).unroll(mty);
+  else
+    product.compute_at(m, to).vectorize(v.c, p.vec).unroll(v.c).unroll(t);
   // The first half of the output transform, a tile's m x t vectors at a
   // time, for the m x m outputs of the tile and vector of channels.
   Var i("i"), row("p");
@@ -413,7 +434,11 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   half.compute_at(LoopLevel(owner, vectorLoop)).vectorize(v.c, p.vec).unroll(i).unroll(row);
   const RDom &r = l.reduce;
   Stage update = product.update();
-  update.reorder(v.c, t, r.x, e).vectorize(v.c, p.vec).unroll(v.c).unroll(t);
+  if (allTiles)
+    update.reorder(v.c, t, mty, r.x, e).unroll(mty);
+  else
+    update.reorder(v.c, t, r.x, e);
+  update.vectorize(v.c, p.vec).unroll(v.c).unroll(t);
   unrollChannels(update, r.x, p, suffix); // a group's input channels
 }
 
@@ -427,10 +452,11 @@ void computeIn(Func f, const std::optional<LoopLevel> &within) {
 
 // `pool`: the pool this conv reads, fused into it (fusedPool). `within`:
 // the task loop of the pool that reads this conv, which computes the rows of
-// it that it reads (convIntoPool).
+// it that it reads (convIntoPool); all of them where `wholeImages` (its
+// channel tasks).
 void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
                   std::optional<Func> pool, std::optional<LoopLevel> within, const CpuParams &p,
-                  const Vars &v) {
+                  const Vars &v, bool wholeImages = false) {
   const Shape &s = node.shape;
   int64_t inChannels = g.node(node.inputs[0]).shape.c;
   if (l.winograd) {
@@ -444,7 +470,7 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
     if (!intoConcat) {
       computeIn(l.value, within);
       winogradTasks(l.value, l.value, v.c, l, s.w, s.h, phases, s.c, node.attrs.groups, p, v,
-                    "_" + l.value.name(), !within);
+                    "_" + l.value.name(), !within, wholeImages);
     }
     return;
   }
@@ -845,13 +871,18 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
     case OpKind::Conv: {
       size_t in = static_cast<size_t>(node.inputs[0]);
       int owner = taskOwner[static_cast<size_t>(node.id)];
+      // The owner's tasks are channel halves of whole images (as the pool
+      // decides below).
+      bool wholeImages =
+          owner >= 0 && g.node(owner).op != OpKind::Lrn &&
+          poolChannelTasks(g, net, g.node(owner), node.id, poolLrns[static_cast<size_t>(owner)], p);
       scheduleConv(
           g, node, l, intoConcat[static_cast<size_t>(node.id)],
           fusedPools[in] == node.id ? std::optional<Func>(net.nodes[in].value) : std::nullopt,
           owner >= 0 ? std::optional<LoopLevel>(
                            LoopLevel(net.nodes[static_cast<size_t>(owner)].value, poolTask(owner)))
                      : std::nullopt,
-          p, v);
+          p, v, wholeImages);
       break;
     }
     case OpKind::Fc:

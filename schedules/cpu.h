@@ -58,6 +58,10 @@ struct CpuParams {
   // 3x3 layers at least this wide by F(5x5, 3x3) where it computes fewer
   // products than F(4x4, 3x3) (LowerOptions::winograd5x5Width); 0: none.
   int winograd5x5Width = 0;
+  // Winograd layers of at most this many tiles: weight blocks sized for one
+  // register tile over all of them (LowerOptions::winogradRegisterTiles); 0:
+  // none.
+  int winogradRegisterTiles = 0;
   // Strided convs by Winograd over their phases (LowerOptions::winogradStrided).
   bool winogradStrided = true;
   int winogradTaskTiles = 28; // tiles per Winograd task (whole rows of tiles)

@@ -55,6 +55,9 @@ TEST_CASE("Zen 4's defaults take Winograd further than other AVX-512 targets") {
   CHECK(zen4.winograd5x5Width == 13); // F(5x5, 3x3) on 13- to 15-wide layers
   CHECK(skylake.winograd5x5Width == 0);
   CHECK(zen5.winograd5x5Width == 0);
+  CHECK(zen4.winogradRegisterTiles == 14); // 3 x 3 tiles in one register tile
+  CHECK(skylake.winogradRegisterTiles == 0);
+  CHECK(zen5.winogradRegisterTiles == 0);
   CHECK(zen4.vec == 16);
   CHECK(zen5.winogradWidth == skylake.winogradWidth);
   CHECK(zen5.winograd4x4Width == skylake.winograd4x4Width);
@@ -92,7 +95,8 @@ TEST_CASE("schedule file errors name the place and what was expected") {
         "pool_channel_tasks, lrn_conv_at_root, unroll_channel_vectors, winograd_channels, "
         "winograd_width, "
         "winograd_4x4, "
-        "winograd_4x4_width, winograd_5x5_3x3, winograd_5x5_width, winograd_strided, "
+        "winograd_4x4_width, winograd_5x5_3x3, winograd_5x5_width, winograd_register_tiles, "
+        "winograd_strided, "
         "winograd_task_tiles, "
         "winograd_channel_tasks_below, winograd_group_inputs, fc_vectors, fc_unroll, "
         "fc_prefetch_bytes");

@@ -103,6 +103,51 @@ TEST_CASE("3x3 convs by F(5x5, 3x3) where whole 5x5 tiles compute fewer products
   CHECK(convTiles(zen4, "stems.cnn")["b"] == std::make_pair(2, int64_t(16))); // 13 wide, 11x11/4
 }
 
+TEST_CASE("Winograd convs of at most winograd_register_tiles tiles: blocks for one register "
+          "tile over all of them, in two halves of whole blocks") {
+  LowerOptions o = avx512();
+  o.winogradRegisterTiles = 14;
+  CHECK(winogradAllTilesBlock(384, 1, 9, o) == 48); // AlexNet's conv3: 3 vectors by 9 tiles
+  CHECK(winogradAllTilesBlock(256, 1, 9, o) == 32); // 48 does not divide 256
+  CHECK(winogradAllTilesBlock(192, 2, 9, o) == 48); // Caffe's conv4: a group a half
+  CHECK(winogradAllTilesBlock(128, 2, 9, o) == 32);
+  CHECK(winogradAllTilesBlock(208, 1, 9, o) == 0);   // GoogLeNet's 4a: 13 vectors
+  CHECK(winogradAllTilesBlock(224, 1, 9, o) == 0);   // 7 blocks of 2 vectors: no halves
+  CHECK(winogradAllTilesBlock(128, 1, 4, o) == 64);  // 4 vectors by 4 tiles
+  CHECK(winogradAllTilesBlock(64, 1, 4, o) == 32);   // one block of 4 vectors: two of 2
+  CHECK(winogradAllTilesBlock(384, 1, 12, o) == 32); // 3 vectors by 12: 36 accumulators
+  CHECK(winogradAllTilesBlock(384, 1, 15, o) == 0);  // over 14 tiles
+  o.winogradRegisterTiles = 0;
+  CHECK(winogradAllTilesBlock(384, 1, 9, o) == 0);
+  // The lowering takes those blocks: alltiles.cnn's 13x13 convs by F(5x5,
+  // 3x3) under Zen 4's defaults; `d` (3 x 3 tiles of F(2x2, 3x3), one block)
+  // and every conv under Skylake's keep theirs.
+  LowerOptions zen4 =
+      layoutOptions(defaultCpuParams(Halide::Target("x86-64-linux-avx512_skylake-avx512_zen4")));
+  for (const LowerOptions &opts : {zen4, avx512()}) {
+    SourceManager sm;
+    DiagEngine diag(sm);
+    auto g = compileFile(std::string(CNNC_TEST_DIR) + "/e2e/alltiles.cnn", sm, diag);
+    REQUIRE(g != nullptr);
+    LoweredNet net = lower(*g, opts);
+    std::map<std::string, std::pair<int, bool>> blocks;
+    for (const auto &node : g->nodes())
+      if (node->op == OpKind::Conv)
+        blocks[node->name] = {net.nodes[static_cast<size_t>(node->id)].block,
+                              net.nodes[static_cast<size_t>(node->id)].allTiles};
+    bool on = opts.winogradRegisterTiles > 0;
+    INFO(on);
+    CHECK(blocks["a"].first == 48); // Skylake: 3 vectors by 3 tiles (4 do not divide 96)
+    CHECK(blocks["a"].second == on);
+    CHECK(blocks["b.0"].first == 32); // a group's 32 channels
+    CHECK(blocks["b.0"].second == on);
+    CHECK(blocks["f"].second == on);
+    CHECK(blocks["c"].second == on);
+    CHECK(!blocks["d"].second);
+    CHECK(!blocks["e"].second); // 1x1: direct
+  }
+}
+
 TEST_CASE("a conv tile's pixels fill its accumulators and even out over the row") {
   LowerOptions o = avx512();
   CHECK(convTilePixels(4, 0, o) == 7);  // 28 accumulators

@@ -141,6 +141,7 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
     c.push_back({"winograd_channel_tasks_below", d.winogradChannelTasksBelow ? 0 : 64});
     others("winograd_4x4_width", {0, 14, 28}, d.winograd4x4Width);
     others("winograd_5x5_width", {0, 13}, d.winograd5x5Width);
+    others("winograd_register_tiles", {0, 14}, d.winogradRegisterTiles);
     c.push_back({"winograd_4x4", d.winograd4x4 ? 0 : 1});
     bool fives = false, groups = false; // 5x5 convs of stride 1; convs with groups
     for (const auto &n : g.nodes()) {
