@@ -4,7 +4,7 @@ interleaved in one process, and prints medians and ratios.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
         /usr/bin/python3 bench/compare_torch.py --cnnc build/cnnc [--nets alexnet,googlenet]
-        [--batches 1,8] [--rounds 6] [--seconds 0.5] [--no-caffe]
+        [--batches 1,8] [--rounds 6] [--seconds 0.5] [--pair-seconds 10] [--no-caffe]
 
 PyTorch runs with 2 threads, in eval mode under no_grad, in each of its
 variants (eager, channels_last, jit.trace + freeze + optimize_for_inference,
@@ -13,7 +13,9 @@ engine for about --seconds; the table shows the median over rounds.
 
 Unless --no-caffe, the Caffe-style example of each network (examples/NET.cnn,
 random weights from `cnnc init`) is compiled and timed in the same rounds, and
-its time per multiply-add is compared with the torchvision library's.
+its time per multiply-add is compared with the torchvision library's, from a
+run of --pair-seconds alternating single calls of the two libraries (medians:
+the 6 rounds above differ by more than the comparison needs).
 """
 import argparse
 import ctypes
@@ -45,6 +47,24 @@ def timed(fn, seconds):
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def paired(a, b, seconds):
+    """Single calls of `a` and `b` in turn for about `seconds` (at least 5
+    each): their medians and the number of calls each."""
+    time.sleep(0.3)
+    a()
+    b()
+    ta, tb = [], []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline or len(ta) < 5:
+        t0 = time.perf_counter()
+        a()
+        t1 = time.perf_counter()
+        b()
+        tb.append(time.perf_counter() - t1)
+        ta.append(t1 - t0)
+    return statistics.median(ta), statistics.median(tb), len(ta)
 
 
 def load_library(path, weights):
@@ -99,6 +119,9 @@ def main():
     ap.add_argument("--batches", default="1,8")
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--seconds", type=float, default=0.5)
+    ap.add_argument("--pair-seconds", type=float, default=10.0,
+                    help="how long the torchvision and Caffe libraries alternate for the "
+                         "comparison per multiply-add")
     ap.add_argument("--no-caffe", action="store_true",
                     help="skip the Caffe-style examples' speed per multiply-add")
     args = ap.parse_args()
@@ -147,9 +170,12 @@ def main():
                           f"x{best_torch[0] / t:.2f} vs best torch ({best_torch[1]})", flush=True)
                 if caffe_t is not None:
                     macs = caffe_summary["macs"]
-                    per_flop = (caffe_t / macs) / (med["cnnc"] / summary["macs"])
+                    tv_t, caffe_t, calls = paired(engines["cnnc"], engines["cnnc caffe"],
+                                                  args.pair_seconds)
+                    per_flop = (caffe_t / macs) / (tv_t / summary["macs"])
                     print(f"  {net} batch {batch} cnnc caffe example     {caffe_t * 1e3:8.2f} ms "
-                          f"({macs / 1e6:.0f} M multiply-adds against {summary['macs'] / 1e6:.0f} M): "
+                          f"against torchvision's {tv_t * 1e3:.2f} ms ({calls} alternating calls each; "
+                          f"{macs / 1e6:.0f} M multiply-adds against {summary['macs'] / 1e6:.0f} M): "
                           f"{abs(per_flop - 1) * 100:.1f} % {'slower' if per_flop > 1 else 'faster'} "
                           f"per multiply-add than torchvision's", flush=True)
     return 0
