@@ -48,8 +48,8 @@ CpuParams defaultCpuParams(const Target &t) {
       // 0.98x at batch 8 (build/alternate, 2026-11-29).
       p.winograd5x5Width = 13;
       // Their 3 x 3 tiles in one register tile (winogradAllTilesBlock):
-      // torchvision's AlexNet 0.95x-0.96x, Caffe's 0.95x-0.97x at batch 8
-      // (0.94x, 0.95x at batch 1), GoogLeNet 1.00x (build/alternate,
+      // torchvision's AlexNet 0.94x-0.96x, Caffe's 0.96x-1.00x at batch 8
+      // (0.95x, 0.94x at batch 1), GoogLeNet 1.00x (build/alternate,
       // 2026-11-29).
       p.winogradRegisterTiles = 14;
     }
@@ -421,8 +421,8 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   // the tiles: each weight vector of a block and position is then loaded
   // once a task instead of once a row of tiles (AlexNet's conv3-conv5, 3 x 3
   // tiles: 3 vectors by 9 tiles where they were 4 by 3, their weights read
-  // from L2 three times; AlexNet 0.95x-0.96x the time at batch 8, Caffe's
-  // 0.95x-0.97x, GoogLeNet 1.00x; build/alternate, 2026-11-29).
+  // from L2 three times; AlexNet 0.94x-0.96x the time at batch 8, Caffe's
+  // 0.96x-1.00x, GoogLeNet 1.00x; build/alternate, 2026-11-29).
   if (allTiles)
     product.compute_at(m, mo).vectorize(v.c, p.vec).unroll(v.c).unroll(t).unroll(mty);
   else
