@@ -346,12 +346,14 @@ private:
         l.winograd = 5;
       int64_t tiles = (node.shape.w + l.winograd - 1) / l.winograd;
       int64_t down = (node.shape.h + l.winograd - 1) / l.winograd;
-      l.block = block = convBlock(co, tiles, opts_);
-      while (groups > 1 && co % block != 0) // blocks within groups
-        l.block = block -= opts_.vec;
-      if (int all = winogradAllTilesBlock(co, groups, tiles * down, opts_)) {
+      int all = winogradAllTilesBlock(co, groups, tiles * down, opts_);
+      l.allTiles = all > 0;
+      if (l.allTiles) {
         l.block = block = all;
-        l.allTiles = true;
+      } else {
+        l.block = block = convBlock(co, tiles, opts_);
+        while (groups > 1 && co % block != 0) // blocks within groups
+          l.block = block -= opts_.vec;
       }
       blocks = (co + block - 1) / block;
       int64_t t = l.winograd + r - 1; // t^2 positions

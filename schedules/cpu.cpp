@@ -814,7 +814,6 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
   std::vector<bool> intoConcat(g.size(), false);
   std::vector<int> fusedPools(g.size(), -1); // pool id -> the conv that computes it
   std::vector<int> poolConvs(g.size(), -1);  // pool id -> its conv (convIntoPool)
-  std::vector<int> poolLrns(g.size(), -1);   // pool id -> the LRN between it and that conv
   // A pool that computes its conv (convIntoPool) owns parallel tasks of
   // rows, or the LRN that reads it (lrnAfterPool) does. taskOwner: node id
   // -> the owner whose tasks compute it (the conv, unless lrnConvAtRoot puts
@@ -822,6 +821,9 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
   // 1x1 conv feeding the conv: pointwiseInto); ownerPool: owner -> its pool.
   std::vector<int> taskOwner(g.size(), -1);
   std::vector<int> ownerPool(g.size(), -1);
+  // pool id -> whether its tasks are channel halves of whole images
+  // (poolChannelTasks), read by the pool and by the conv it computes.
+  std::vector<bool> halves(g.size(), false);
   for (const auto &nodePtr : g.nodes()) {
     int lrn = -1;
     int conv = convIntoPool(g, net, *nodePtr, p, &lrn);
@@ -829,9 +831,10 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
       continue;
     int pool = nodePtr->id, owner = lrnAfterPool(g, net, *nodePtr, p);
     poolConvs[static_cast<size_t>(pool)] = conv;
-    poolLrns[static_cast<size_t>(pool)] = lrn;
     ownerPool[static_cast<size_t>(owner)] = pool;
     bool root = lrnConvAtRoot(g, net, *nodePtr, conv, lrn, p);
+    halves[static_cast<size_t>(pool)] =
+        owner == pool && poolChannelTasks(g, net, *nodePtr, conv, lrn, p);
     for (int id : {root ? -1 : conv, lrn, owner == pool ? -1 : pool,
                    root ? -1 : pointwiseInto(g, net, conv, p)})
       if (id >= 0)
@@ -871,18 +874,13 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
     case OpKind::Conv: {
       size_t in = static_cast<size_t>(node.inputs[0]);
       int owner = taskOwner[static_cast<size_t>(node.id)];
-      // The owner's tasks are channel halves of whole images (as the pool
-      // decides below).
-      bool wholeImages =
-          owner >= 0 && g.node(owner).op != OpKind::Lrn &&
-          poolChannelTasks(g, net, g.node(owner), node.id, poolLrns[static_cast<size_t>(owner)], p);
       scheduleConv(
           g, node, l, intoConcat[static_cast<size_t>(node.id)],
           fusedPools[in] == node.id ? std::optional<Func>(net.nodes[in].value) : std::nullopt,
           owner >= 0 ? std::optional<LoopLevel>(
                            LoopLevel(net.nodes[static_cast<size_t>(owner)].value, poolTask(owner)))
                      : std::nullopt,
-          p, v, wholeImages);
+          p, v, owner >= 0 && halves[static_cast<size_t>(owner)]);
       break;
     }
     case OpKind::Fc:
@@ -936,8 +934,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
         int64_t rows =
             poolTaskRows(pool, inTask ? net.nodes[static_cast<size_t>(conv)].winograd : 0, p);
         row = taskRow(node.id);
-        if (node.op != OpKind::Lrn && inTask &&
-            poolChannelTasks(g, net, pool, conv, poolLrns[static_cast<size_t>(pool.id)], p)) {
+        if (halves[static_cast<size_t>(node.id)]) {
           Var half("ch_" + l.value.name());
           chan = Var("cv_" + l.value.name());
           l.value.compute_root()
