@@ -12,10 +12,10 @@ and that with channels_last); its best is the baseline. Each round times every
 engine for about --seconds; the table shows the median over rounds.
 
 Unless --no-caffe, the Caffe-style example of each network (examples/NET.cnn,
-random weights from `cnnc init`) is compiled and timed in the same rounds, and
-its time per multiply-add is compared with the torchvision library's, from a
-run of --pair-seconds alternating single calls of the two libraries (medians:
-the 6 rounds above differ by more than the comparison needs).
+random weights from `cnnc init`) is compiled and its time per multiply-add is
+compared with the torchvision library's, after the rounds, from a run of
+--pair-seconds alternating single calls of the two libraries (medians: rounds
+minutes apart differ by more than the comparison needs).
 """
 import argparse
 import ctypes
@@ -146,11 +146,12 @@ def main():
             for batch in [int(b) for b in args.batches.split(",")]:
                 x = torch.randn([batch] + summary["input"], generator=gen)
                 engines = {"cnnc": library_engine(lib, handle, x, summary["output"])}
+                caffe_engine = None
                 if caffe:
                     caffe_lib, caffe_handle, caffe_summary = caffe
                     caffe_x = torch.randn([batch] + caffe_summary["input"], generator=gen)
-                    engines["cnnc caffe"] = library_engine(caffe_lib, caffe_handle, caffe_x,
-                                                           caffe_summary["output"])
+                    caffe_engine = library_engine(caffe_lib, caffe_handle, caffe_x,
+                                                  caffe_summary["output"])
                 for name, (m, inp) in torch_variants(model, x).items():
                     def run(m=m, inp=inp):
                         with torch.no_grad():
@@ -163,15 +164,13 @@ def main():
                 med = {name: statistics.median(v) for name, v in samples.items()}
                 best_torch = min((v, k) for k, v in med.items() if k.startswith("torch"))
                 gflop = 2 * summary["macs"] * batch / 1e9
-                caffe_t = med.pop("cnnc caffe", None)
                 for name, t in sorted(med.items(), key=lambda kv: kv[1]):
                     print(f"  {net} batch {batch} {name:24s} {t * 1e3:8.2f} ms "
                           f"{batch / t:8.1f} img/s {gflop / t:7.1f} GFLOP/s "
                           f"x{best_torch[0] / t:.2f} vs best torch ({best_torch[1]})", flush=True)
-                if caffe_t is not None:
+                if caffe_engine:
                     macs = caffe_summary["macs"]
-                    tv_t, caffe_t, calls = paired(engines["cnnc"], engines["cnnc caffe"],
-                                                  args.pair_seconds)
+                    tv_t, caffe_t, calls = paired(engines["cnnc"], caffe_engine, args.pair_seconds)
                     per_flop = (caffe_t / macs) / (tv_t / summary["macs"])
                     print(f"  {net} batch {batch} cnnc caffe example     {caffe_t * 1e3:8.2f} ms "
                           f"against torchvision's {tv_t * 1e3:.2f} ms ({calls} alternating calls each; "
