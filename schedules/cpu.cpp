@@ -185,6 +185,8 @@ void rowsParallel(Stage st, VarOrRVar ch, int64_t channels, const CpuParams &p, 
 void vectorizeUpdate(Func f, Var c, int vec) {
   if (vec > 1)
     f.update().vectorize(c, vec, TailStrategy::GuardWithIf);
+  else
+    f.update().unscheduled(); // a scalar loop, as Halide's default: no warning
 }
 
 struct Vars {
