@@ -92,7 +92,9 @@ def caffe_library(cnnc, net, tmp):
     cnn_file = os.path.join(parity.ROOT, "examples", net + ".cnn")
     lib_path = os.path.join(tmp, net + "_caffe.so")
     weights = os.path.join(tmp, net + "_caffe.safetensors")
+    t0 = time.perf_counter()
     subprocess.run([cnnc, cnn_file, "-o", lib_path], check=True)
+    print(f"{net} (Caffe-style example): compiled in {time.perf_counter() - t0:.1f} s", flush=True)
     subprocess.run([cnnc, "init", cnn_file, "-o", weights], check=True, stdout=subprocess.DEVNULL)
     summary = json.loads(subprocess.run([cnnc, "summary", "--json", cnn_file], check=True,
                                         capture_output=True, text=True).stdout)
