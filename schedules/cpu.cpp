@@ -983,14 +983,15 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
         l.value.unroll(chan);
       for (Func &h : l.helpers) {
         h.compute_at(l.value, row).vectorize(v.c, lanes);
-        // The LRN's squares, over its channels and size/2 beyond each edge,
-        // read the input at clamped channels: Halide splits their loop into
-        // the edge vectors and the dense ones between, but by itself not in
-        // the tail case of an outer partitioned loop (the second of Caffe
-        // AlexNet's two norm2 row tasks gathered every vector, a quarter of
-        // that stage's samples; partitioned, the stage 0.79x by `perf` at
-        // batch 8). Asked where there are edges and vectors between them
-        // (Halide stops with an error where it finds nothing to split).
+        // The LRN's squares, over its channels and up to size/2 beyond each
+        // edge, read the input at clamped channels: Halide splits their loop
+        // into the edge vectors and the dense ones between, but by itself
+        // not in the tail case of an outer partitioned loop (the second of
+        // Caffe AlexNet's two norm2 row tasks gathered every vector, a
+        // quarter of that stage's samples; partitioned, the stage 0.79x by
+        // `perf` at batch 8). Asked where there are edges and vectors
+        // between them (Halide stops with an error where it finds nothing
+        // to split).
         if (unrolled)
           h.unroll(v.c);
         else if (node.op == OpKind::Lrn && lanes > 1 && node.attrs.size > 1 &&
