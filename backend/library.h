@@ -34,6 +34,10 @@ struct UserError : std::runtime_error {
 // Writes `soPath` and the header beside it (net.so -> net.h), or nothing.
 void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOptions &opts);
 
+// The nodes after which the library's pipeline is cut into parts compiled
+// side by side (backend/library.cpp): none, or one concat.
+std::vector<int> libraryCuts(const Graph &g);
+
 // The network's description that the runtime reads at load (format in
 // backend/library.cpp).
 std::string describe(const Graph &g, const struct LoweredNet &net);

@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <limits>
+#include <stdexcept>
 
 #include "ir/ops.h"
 
@@ -101,7 +103,8 @@ Var c("c"), x("x"), y("y"), n("n");
 
 class Lowerer {
 public:
-  Lowerer(const Graph &g, const LowerOptions &opts) : g_(g), opts_(opts) {}
+  Lowerer(const Graph &g, const LowerOptions &opts, const LowerPart &part)
+      : g_(g), opts_(opts), part_(part) {}
 
   LoweredNet run() {
     net_.nodes.resize(g_.size());
@@ -126,15 +129,45 @@ public:
       if (relu >= 0)
         reluInConv_[static_cast<size_t>(relu)] = true;
     }
+    net_.weightData = ImageParam(Float(32), 1, "weights");
+    net_.weightData.dim(0).set_min(0);
+    net_.cut = part_.cut;
+    net_.last = part_.last < 0 ? g_.output : part_.last;
+    if (part_.cut >= 0)
+      lowerCut();
     for (const auto &node : g_.nodes())
-      net_.nodes[static_cast<size_t>(node->id)] = lowerNode(*node);
-    const Func &last = net_.nodes[static_cast<size_t>(g_.output)].value;
+      if (net_.computes(node->id))
+        net_.nodes[static_cast<size_t>(node->id)] = lowerNode(*node);
+    const Func &last = net_.nodes[static_cast<size_t>(net_.last)].value;
+    if (net_.last != g_.output) {
+      net_.output = last;
+      return std::move(net_);
+    }
     net_.output = Func("output");
     net_.output(x, y, c, n) = last(c, x, y, n);
     return std::move(net_);
   }
 
 private:
+  // A part after the first (LowerPart): its arguments (the input, the
+  // weights of the parts before, as they were) and node `cut`, computed by
+  // the part before from them.
+  void lowerCut() {
+    inputParam(g_.node(g_.input).shape);
+    for (const WeightArg &w : part_.before)
+      addWeight(w);
+    Func f("n" + std::to_string(part_.cut));
+    f.define_extern(part_.cutFunction, {net_.input, net_.weightData}, Float(32), {c, x, y, n});
+    net_.nodes[static_cast<size_t>(part_.cut)].value = f;
+  }
+
+  void inputParam(const Shape &s) {
+    net_.input = ImageParam(Float(32), 4, "input");
+    net_.input.dim(0).set_bounds(0, static_cast<int>(s.w));
+    net_.input.dim(1).set_bounds(0, static_cast<int>(s.h));
+    net_.input.dim(2).set_bounds(0, static_cast<int>(s.c));
+  }
+
   const Func &in(const Node &node, size_t i = 0) const {
     return net_.nodes[static_cast<size_t>(node.inputs.at(i))].value;
   }
@@ -142,8 +175,10 @@ private:
     return g_.node(node.inputs.at(i)).shape;
   }
 
-  ImageParam weight(Pack pack, std::vector<WeightArg::Source> sources, std::vector<int64_t> dims,
-                    double eps = 0, int64_t groups = 1, int64_t stride = 1) {
+  // A weight tensor: a view of its place in weightData, packed densely
+  // there by the loader (constant strides let the compiler fold addresses).
+  Func weight(Pack pack, std::vector<WeightArg::Source> sources, std::vector<int64_t> dims,
+              double eps = 0, int64_t groups = 1, int64_t stride = 1) {
     WeightArg w;
     w.pack = pack;
     w.eps = eps;
@@ -151,19 +186,32 @@ private:
     w.stride = stride;
     w.sources = std::move(sources);
     w.dims = std::move(dims);
-    w.param = ImageParam(Float(32), static_cast<int>(w.dims.size()),
-                         "w" + std::to_string(net_.weights.size()));
-    // The loader packs every argument densely: constant strides let the
-    // compiler fold addresses.
+    w.offset = addWeight(w);
+    Func view("w" + std::to_string(net_.weights.size() - 1));
+    std::vector<Var> at;
+    Expr index = static_cast<int>(w.offset);
     int64_t step = 1;
     for (size_t d = 0; d < w.dims.size(); ++d) {
-      w.param.dim(static_cast<int>(d))
-          .set_bounds(0, static_cast<int>(w.dims[d]))
-          .set_stride(static_cast<int>(step));
+      at.emplace_back("d" + std::to_string(d));
+      index += at.back() * static_cast<int>(step);
       step *= w.dims[d];
     }
+    view(at) = net_.weightData(index);
+    return view;
+  }
+
+  // Places `w` after the weights before it, on a 64-byte boundary; its offset.
+  int64_t addWeight(const WeightArg &w) {
+    int64_t size = 1;
+    for (int64_t d : w.dims)
+      size *= d;
+    int64_t offset = (net_.weightFloats + 15) / 16 * 16;
+    if (offset + size > INT32_MAX)
+      throw std::runtime_error("the network's weights take more than 2^31 floats");
+    net_.weightFloats = offset + size;
     net_.weights.push_back(w);
-    return w.param;
+    net_.weights.back().offset = offset;
+    return offset;
   }
 
   // The input of a window op, extended past its edges with `outside`. Also
@@ -209,11 +257,7 @@ private:
     const Attrs &a = node.attrs;
     switch (node.op) {
     case OpKind::Input: {
-      net_.input = ImageParam(Float(32), 4, "input");
-      const Shape &s = node.shape;
-      net_.input.dim(0).set_bounds(0, static_cast<int>(s.w));
-      net_.input.dim(1).set_bounds(0, static_cast<int>(s.h));
-      net_.input.dim(2).set_bounds(0, static_cast<int>(s.c));
+      inputParam(node.shape);
       f(c, x, y, n) = net_.input(x, y, c, n);
       break;
     }
@@ -250,8 +294,8 @@ private:
       std::vector<WeightArg::Source> src;
       for (const auto &w : node.weights)
         src.push_back({w.name, w.shape});
-      ImageParam scale = weight(Pack::BnScale, src, {ch}, a.eps);
-      ImageParam shift = weight(Pack::BnShift, src, {ch}, a.eps);
+      Func scale = weight(Pack::BnScale, src, {ch}, a.eps);
+      Func shift = weight(Pack::BnShift, src, {ch}, a.eps);
       f(c, x, y, n) = in(node)(c, x, y, n) * scale(c) + shift(c);
       break;
     }
@@ -336,7 +380,7 @@ private:
     wSrc.insert(wSrc.end(), bnSrc.begin(), bnSrc.end());
     bSrc.insert(bSrc.end(), bnSrc.begin(), bnSrc.end());
     bool wino = convWinograd(node, s.c, opts_);
-    ImageParam w;
+    Func w;
     if (wino) { // weight blocks by tiles, not pixels, along x
       int r = winogradKernel(node);
       // m = 4 (F(4x4, 3x3), F(4x4, 4x4)) on layers winograd4x4Width wide
@@ -364,7 +408,7 @@ private:
       w = weight(bnId >= 0 ? Pack::ConvBn : Pack::Conv, wSrc,
                  {block, ci, kw, kh, int64_t(blocks) * groups}, eps, groups);
     }
-    ImageParam b;
+    Func b;
     bool hasBias = a.bias || bnId >= 0;
     if (hasBias)
       b = weight(bnId >= 0 ? Pack::BnBias : Pack::Copy, bSrc, {a.out}, eps);
@@ -428,7 +472,7 @@ private:
   //   value:      Y(c, x, y, n), the output, bias added (and the relu: activate)
   // Reads past the input's edges (padding, and the last tile of a width or
   // height that is not a multiple of m) see zeros.
-  Lowered lowerWinograd(const Node &node, Lowered &l, ImageParam w, Expr bias) {
+  Lowered lowerWinograd(const Node &node, Lowered &l, Func w, Expr bias) {
     // B^T and A^T of F(2, 3) (interpolation points 0, 1, -1 and infinity),
     // of F(4, 3), F(3, 4) and F(2, 5) (0, 1, -1, 2, -2 and infinity: the
     // same B^T, A^T's first rows but for the point at infinity), and of
@@ -572,9 +616,9 @@ private:
     const std::string name = "n" + std::to_string(node.id);
     int block = opts_.fcBlock;
     int64_t blocks = (a.out + block - 1) / block;
-    ImageParam w = weight(Pack::Fc, {{node.weights[0].name, node.weights[0].shape}},
-                          {block, s.c, s.w, s.h, blocks});
-    ImageParam b;
+    Func w = weight(Pack::Fc, {{node.weights[0].name, node.weights[0].shape}},
+                    {block, s.c, s.w, s.h, blocks});
+    Func b;
     if (a.bias)
       b = weight(Pack::Copy, {{node.weights[1].name, node.weights[1].shape}}, {a.out});
     RDom r(0, static_cast<int>(s.c), 0, static_cast<int>(s.w), 0, static_cast<int>(s.h),
@@ -587,7 +631,7 @@ private:
     l.core = core;
     l.reduce = r;
     l.value = f;
-    l.weights = w;
+    l.weights = net_.weightData;
     return l;
   }
 
@@ -714,6 +758,7 @@ private:
 
   const Graph &g_;
   LowerOptions opts_;
+  const LowerPart &part_;
   std::vector<int> folded_;      // by conv id: the batchnorm folded into it, or -1
   std::vector<bool> reluInConv_; // by relu id: applied by its conv (reluAfter)
   LoweredNet net_;
@@ -721,6 +766,8 @@ private:
 
 } // namespace
 
-LoweredNet lower(const Graph &g, const LowerOptions &opts) { return Lowerer(g, opts).run(); }
+LoweredNet lower(const Graph &g, const LowerOptions &opts, const LowerPart &part) {
+  return Lowerer(g, opts, part).run();
+}
 
 } // namespace cnnc

@@ -1,6 +1,6 @@
-// IR -> Halide algorithm: one Func per node, the weights as ImageParams in
-// the layouts the schedules want. Only the algorithm lives here;
-// schedules/ decides how each Func is computed.
+// IR -> Halide algorithm: one Func per node, the weights in the layouts the
+// schedules want, packed into one pipeline argument. Only the algorithm
+// lives here; schedules/ decides how each Func is computed.
 #pragma once
 
 #include "ir/graph.h"
@@ -12,8 +12,8 @@
 
 namespace cnnc {
 
-// How the library's loader turns safetensors tensors into one pipeline
-// argument (backend/runtime/cnnc_rt.c does the work, once, at load).
+// How the library's loader turns safetensors tensors into one weight tensor
+// of the pipeline (backend/runtime/cnnc_rt.c does the work, once, at load).
 enum class Pack {
   Copy,    // as stored
   Conv,    // [O, I, kh, kw] -> (o % B, i, kx, ky, block), per group, zero-padded
@@ -42,8 +42,8 @@ struct WeightArg {
     std::vector<int64_t> shape; // as in the safetensors file
   };
   std::vector<Source> sources;
-  std::vector<int64_t> dims; // the pipeline argument's extents, innermost first (at most 5)
-  Halide::ImageParam param;
+  std::vector<int64_t> dims; // its extents, innermost first (at most 5), packed densely
+  int64_t offset = 0;        // where it starts in the weights argument, in floats
 };
 
 // What a node lowered to. Activations are Funcs (c, x, y, n): channels
@@ -58,7 +58,7 @@ struct Lowered {
   Halide::Func padded; // conv/pool: the padded input, if it needs one
   std::vector<Halide::Func> helpers; // other Funcs a schedule must place
   Halide::RDom reduce;               // the reduction domain of core or of parts
-  Halide::ImageParam weights;        // fc: the packed weights, for prefetching
+  Halide::ImageParam weights;        // fc: the weights argument, for prefetching
   std::vector<Halide::RDom> updates; // concat/grouped conv: one per update
   // conv (Winograd): its blocks sized for one register tile over all its
   // output's tiles (winogradAllTilesBlock)
@@ -66,11 +66,36 @@ struct Lowered {
 };
 
 struct LoweredNet {
-  Halide::ImageParam input;                // (x, y, c, n): NCHW float32
-  Halide::Func output;                     // (x, y, c, n): NCHW float32
-  std::vector<WeightArg> weights;          // pipeline arguments after the input
+  Halide::ImageParam input; // (x, y, c, n): NCHW float32
+  // Every weight tensor, packed one after another (WeightArg::offset, each
+  // on a 64-byte boundary): one pipeline argument instead of one a tensor,
+  // whose checks in the pipeline's entry took LLVM as long to compile as
+  // the layers (GoogLeNet: 140 tensors).
+  Halide::ImageParam weightData;
+  int64_t weightFloats = 0; // its extent
+  // (x, y, c, n): NCHW float32; a part's (LowerPart) that ends before the
+  // network's output: its last node's value, (c, x, y, n)
+  Halide::Func output;
+  std::vector<WeightArg> weights;          // what weightData holds, in order
   std::vector<Lowered> nodes;              // by node id
   std::vector<std::vector<int>> consumers; // by node id
+  // The nodes lowered (LowerPart): those after `cut` (the node the part
+  // before computes, an extern Func here; -1: none) up to `last`.
+  int cut = -1, last = -1;
+  bool computes(int id) const { return id > cut && id <= last; }
+};
+
+// A part of the network lowered as a pipeline of its own (the library is
+// compiled in parts: backend/library.cpp): the nodes after node `cut` up to
+// node `last` (-1: the network's output), which read no node before `cut`.
+// Node `cut` (-1: none, the part starts at the input) is computed by
+// calling `cutFunction`, the part before, with the network's input and
+// weights; `before`: the weights of the parts before, which come first in
+// weightData.
+struct LowerPart {
+  int cut = -1, last = -1;
+  std::string cutFunction;
+  std::vector<WeightArg> before;
 };
 
 // Layout choices the algorithm must know, made by the schedule's parameters.
@@ -156,6 +181,6 @@ int convTilePixels(int vectors, int64_t width, const LowerOptions &o);
 // seventh session measured faster for a while; docs/schedules.md.)
 int convBlock(int64_t channels, int64_t width, const LowerOptions &o);
 
-LoweredNet lower(const Graph &g, const LowerOptions &opts);
+LoweredNet lower(const Graph &g, const LowerOptions &opts, const LowerPart &part = {});
 
 } // namespace cnnc

@@ -838,6 +838,8 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
   // (poolChannelTasks), read by the pool and by the conv it computes.
   std::vector<bool> halves(g.size(), false);
   for (const auto &nodePtr : g.nodes()) {
+    if (!net.computes(nodePtr->id)) // another part's
+      continue;
     int lrn = -1;
     int conv = convIntoPool(g, net, *nodePtr, p, &lrn);
     if (conv < 0)
@@ -862,6 +864,8 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
     return Var("pyi_" + net.nodes[static_cast<size_t>(id)].value.name());
   };
   for (const auto &nodePtr : g.nodes()) {
+    if (!net.computes(nodePtr->id))
+      continue;
     if (nodePtr->op == OpKind::Concat)
       for (size_t i = 0; i < nodePtr->inputs.size(); ++i) {
         int conv = convIntoConcat(g, net, *nodePtr, i, p);
@@ -876,6 +880,10 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
     const Node &node = *nodePtr;
     Lowered &l = net.nodes[static_cast<size_t>(node.id)];
     const Shape &s = node.shape;
+    if (node.id == net.cut) // computed by the part before, into a buffer
+      l.value.compute_root();
+    if (!net.computes(node.id))
+      continue;
     switch (node.op) {
     case OpKind::Input:
     case OpKind::Relu:
@@ -1022,6 +1030,8 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
       break;
     }
   }
+  if (net.last != g.output) // a part's last node, scheduled above
+    return;
   const Shape &out = g.node(g.output).shape;
   net.output.compute_root().parallel(v.n);
   if (out.w >= p.vec)

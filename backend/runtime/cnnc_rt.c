@@ -193,6 +193,7 @@ typedef struct {
 } source_t;
 
 typedef struct {
+  int64_t offset; /* where it starts in the weights argument, in floats */
   int pack;
   double eps;
   int groups;
@@ -200,18 +201,21 @@ typedef struct {
   int nsources;
   source_t sources[MAX_SOURCES];
   int rank;
-  int64_t dims[MAX_RANK]; /* the pipeline argument's extents, innermost first */
+  int64_t dims[MAX_RANK]; /* its extents, innermost first, packed densely */
 } arg_t;
 
 static struct {
   char name[256];
   int64_t in[3], out[3], params;
+  int64_t floats; /* the weights argument's extent */
   int nargs;
   arg_t *args;
   int ok;
 } meta;
 
 static pthread_once_t meta_once = PTHREAD_ONCE_INIT;
+
+static int64_t count(const int64_t *dims, int rank);
 
 static int read_dims(const char **p, int64_t *dims, int max, int *rank) {
   int consumed;
@@ -237,25 +241,28 @@ static void parse_meta(void) {
   text[len] = 0;
   const char *p = text;
   int consumed = 0, i = 0;
-  long long params;
+  long long params, floats;
   if (sscanf(p,
-             "cnnc-meta 2 network %255s input %lld %lld %lld output %lld %lld %lld "
-             "params %lld args %d%n",
+             "cnnc-meta 3 network %255s input %lld %lld %lld output %lld %lld %lld "
+             "params %lld args %d floats %lld%n",
              meta.name, (long long *)&meta.in[0], (long long *)&meta.in[1],
              (long long *)&meta.in[2], (long long *)&meta.out[0], (long long *)&meta.out[1],
-             (long long *)&meta.out[2], &params, &meta.nargs, &consumed) != 9 ||
-      meta.nargs < 0) {
+             (long long *)&meta.out[2], &params, &meta.nargs, &floats, &consumed) != 10 ||
+      meta.nargs < 0 || floats < 0 || floats > INT32_MAX) {
     free(text);
     return;
   }
   meta.params = params;
+  meta.floats = floats;
   p += consumed;
   meta.args = calloc((size_t)meta.nargs + 1, sizeof(arg_t));
   for (i = 0; meta.args && i < meta.nargs; ++i) {
     arg_t *a = &meta.args[i];
-    if (sscanf(p, " arg %d %lf %d %d %d%n", &a->pack, &a->eps, &a->groups, &a->stride, &a->nsources,
-               &consumed) != 5 ||
-        a->nsources < 1 || a->nsources > MAX_SOURCES || a->groups < 1 || a->stride < 1)
+    long long offset;
+    if (sscanf(p, " arg %lld %d %lf %d %d %d%n", &offset, &a->pack, &a->eps, &a->groups, &a->stride,
+               &a->nsources, &consumed) != 6 ||
+        offset < 0 || a->nsources < 1 || a->nsources > MAX_SOURCES || a->groups < 1 ||
+        a->stride < 1)
       break;
     p += consumed;
     int s;
@@ -267,6 +274,9 @@ static void parse_meta(void) {
         break;
     }
     if (s < a->nsources || read_dims(&p, a->dims, MAX_RANK, &a->rank))
+      break;
+    a->offset = offset;
+    if (a->offset + count(a->dims, a->rank) > meta.floats)
       break;
   }
   meta.ok = meta.args && i == meta.nargs;
@@ -297,9 +307,7 @@ API int64_t cnnc_num_params(void) { return meta_ready() ? meta.params : 0; }
 /* ---- loading ----------------------------------------------------------- */
 
 struct cnnc_model {
-  int nargs;
-  float **data;             /* one packed array per pipeline argument */
-  halide_dimension_t *dims; /* MAX_RANK per argument */
+  float *weights; /* every weight tensor packed, at its offset (arg_t) */
 };
 
 static void shape_str(char *buf, size_t len, const int64_t *shape, int rank) {
@@ -478,10 +486,7 @@ API void cnnc_free(cnnc_model *m) {
   if (!m)
     return;
   count_model(-1);
-  for (int i = 0; m->data && i < m->nargs; ++i)
-    free(m->data[i]);
-  free(m->data);
-  free(m->dims);
+  free(m->weights);
   free(m);
 }
 
@@ -502,11 +507,12 @@ API cnnc_model *cnnc_load(const char *path) {
   cnnc_model *m = calloc(1, sizeof *m);
   if (m) {
     count_model(+1);
-    m->nargs = meta.nargs;
-    m->data = calloc((size_t)meta.nargs + 1, sizeof(float *));
-    m->dims = calloc((size_t)meta.nargs * MAX_RANK + 1, sizeof(halide_dimension_t));
+    /* zeros between the tensors (each starts on a 64-byte boundary) */
+    m->weights = huge_alloc(sizeof(float) * (size_t)(meta.floats ? meta.floats : 1));
+    if (m->weights)
+      memset(m->weights, 0, sizeof(float) * (size_t)meta.floats);
   }
-  if (!m || !m->data || !m->dims) {
+  if (!m || !m->weights) {
     set_error("cnnc_load: out of memory");
     cnnc_free(m);
     st_close(&f);
@@ -521,23 +527,7 @@ API cnnc_model *cnnc_load(const char *path) {
         st_close(&f);
         return NULL;
       }
-    int64_t total = count(a->dims, a->rank);
-    m->data[i] = huge_alloc(sizeof(float) * (size_t)(total ? total : 1));
-    if (!m->data[i]) {
-      set_error("cnnc_load: out of memory");
-      cnnc_free(m);
-      st_close(&f);
-      return NULL;
-    }
-    pack(&f, src, a, m->data[i]);
-    int32_t stride = 1;
-    for (int d = 0; d < a->rank; ++d) {
-      halide_dimension_t *dim = &m->dims[i * MAX_RANK + d];
-      dim->min = 0;
-      dim->extent = (int32_t)a->dims[d];
-      dim->stride = stride;
-      stride *= (int32_t)a->dims[d];
-    }
+    pack(&f, src, a, m->weights + a->offset);
   }
   st_close(&f);
   return m;
@@ -592,23 +582,11 @@ API int cnnc_run(cnnc_model *m, const float *input, int64_t batch, float *output
   make_buffer(&out_buf, out_dims, output, 4);
   /* Each call builds its own buffer structs over the shared weights, so that
      calls from several threads share nothing they write. */
-  halide_buffer_t *w = calloc((size_t)m->nargs + 1, sizeof(halide_buffer_t));
-  void **args = calloc((size_t)m->nargs + 2, sizeof(void *));
-  if (!w || !args) {
-    free(w);
-    free(args);
-    set_error("cnnc_run: out of memory");
-    return 1;
-  }
-  args[0] = &in_buf;
-  for (int i = 0; i < m->nargs; ++i) {
-    make_buffer(&w[i], &m->dims[i * MAX_RANK], m->data[i], meta.args[i].rank);
-    args[i + 1] = &w[i];
-  }
-  args[m->nargs + 1] = &out_buf;
+  halide_dimension_t w_dim = {0, (int32_t)meta.floats, 1, 0};
+  halide_buffer_t w_buf;
+  make_buffer(&w_buf, &w_dim, m->weights, 1);
+  void *args[3] = {&in_buf, &w_buf, &out_buf};
   int rc = cnnc_pipeline_argv(args);
-  free(w);
-  free(args);
   if (rc != 0 && !last_error[0])
     set_error("cnnc_run: the pipeline failed with code %d", rc);
   return rc != 0;

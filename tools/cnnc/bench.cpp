@@ -13,6 +13,7 @@
 #include "tools/cnnc/tensor_io.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -33,21 +34,41 @@ struct LayerTime {
   double ms = 0;
 };
 
-// Reads Halide's profiler report: "time per run: T ms", then lines
-// "    NAME: 1.234ms (5.6%) ..."; a Func's time per run is its percentage of T.
-// Func names start with n<node id>; others (waiting, malloc) are skipped.
+// Reads Halide's profiler report: for each pipeline, its name on a line of
+// its own, "time per run: T ms", then lines "    NAME: 1.234ms (5.6%) ...";
+// a Func's time per run is its percentage of T. Func names start with
+// n<node id>; others (waiting, malloc) are skipped. A library compiled in
+// parts (backend/library.cpp) reports each part's pipeline: cnnc_pipeline's
+// line for the node where the part before ends is the call of that part,
+// whose own lines hold the time, and is skipped.
 std::map<int, double> parseProfile(const std::string &report) {
-  std::map<int, double> perNode;
-  std::smatch m;
+  std::map<std::string, std::map<int, double>> pipelines;
+  std::string pipeline;
   double perRun = 0;
-  if (std::regex_search(report, m, std::regex(R"(time per run: ([0-9.]+) ms)")))
-    perRun = std::stod(m[1]);
+  std::smatch m;
+  std::regex header(R"(time per run: ([0-9.]+) ms)");
   std::regex line(R"(^\s+n(\d+)[^:\s]*:\s+[0-9.]+ms\s+\(\s*([0-9.]+)%\))");
   std::istringstream in(report);
   std::string l;
-  while (std::getline(in, l))
-    if (std::regex_search(l, m, line))
-      perNode[std::stoi(m[1])] += perRun * std::stod(m[2]) / 100;
+  while (std::getline(in, l)) {
+    if (!l.empty() && !std::isspace(static_cast<unsigned char>(l[0]))) {
+      pipeline = l;
+      perRun = 0;
+    } else if (std::regex_search(l, m, header)) {
+      perRun = std::stod(m[1]);
+    } else if (std::regex_search(l, m, line)) {
+      pipelines[pipeline][std::stoi(m[1])] += perRun * std::stod(m[2]) / 100;
+    }
+  }
+  std::map<int, double> perNode;
+  for (const auto &[name, nodes] : pipelines)
+    for (const auto &[id, ms] : nodes) {
+      bool call = name == "cnnc_pipeline" &&
+                  std::any_of(pipelines.begin(), pipelines.end(),
+                              [&](const auto &p) { return p.first != name && p.second.count(id); });
+      if (!call)
+        perNode[id] += ms;
+    }
   return perNode;
 }
 
