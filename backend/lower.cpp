@@ -149,9 +149,9 @@ public:
   }
 
 private:
-  // A part after the first (LowerPart): its arguments (the input, the
-  // weights of the parts before, as they were) and node `cut`, computed by
-  // the part before from them.
+  // A part after the first (LowerPart): the input, the weights of the
+  // parts before at their places in weightData, and node `cut`, computed by
+  // the part before from the input and weightData.
   void lowerCut() {
     inputParam(g_.node(g_.input).shape);
     for (const WeightArg &w : part_.before)

@@ -69,8 +69,8 @@ struct LoweredNet {
   Halide::ImageParam input; // (x, y, c, n): NCHW float32
   // Every weight tensor, packed one after another (WeightArg::offset, each
   // on a 64-byte boundary): one pipeline argument instead of one a tensor,
-  // whose checks in the pipeline's entry took LLVM as long to compile as
-  // the layers (GoogLeNet: 140 tensors).
+  // whose checks made the pipeline's entry function tens of thousands of
+  // instructions long for GoogLeNet's 140 (docs/performance.md).
   Halide::ImageParam weightData;
   int64_t weightFloats = 0; // its extent
   // (x, y, c, n): NCHW float32; a part's (LowerPart) that ends before the
