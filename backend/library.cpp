@@ -20,8 +20,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <dlfcn.h>
 #include <filesystem>
 #include <fstream>
@@ -314,16 +316,15 @@ void forEachPart(size_t parts, const std::string &dir, const std::string &autoSc
     return;
   }
   size_t cores = std::max(1u, std::thread::hardware_concurrency());
-  std::map<pid_t, size_t> running;
+  std::deque<std::pair<pid_t, size_t>> running; // oldest first
   std::string failure;
   auto errorFile = [&](size_t k) { return dir + "/part" + std::to_string(k) + ".error"; };
-  auto waitOne = [&] {
+  auto waitOldest = [&] {
+    auto [pid, k] = running.front();
+    running.pop_front();
     int status = 0;
-    pid_t pid = wait(&status);
-    if (pid < 0 || !running.count(pid))
-      throw std::runtime_error("lost track of a compiling process");
-    size_t k = running[pid];
-    running.erase(pid);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
       return;
     std::string why = readText(errorFile(k));
@@ -334,10 +335,12 @@ void forEachPart(size_t parts, const std::string &dir, const std::string &autoSc
   std::fflush(nullptr);
   for (size_t k = 0; k < parts; ++k) {
     while (running.size() >= cores)
-      waitOne();
+      waitOldest();
     pid_t pid = fork();
-    if (pid < 0)
-      throw std::runtime_error("cannot start a process to compile part of the network");
+    if (pid < 0) {
+      failure = "cannot start a process to compile part of the network";
+      break;
+    }
     if (pid == 0) {
       std::string why;
       try {
@@ -354,10 +357,10 @@ void forEachPart(size_t parts, const std::string &dir, const std::string &autoSc
       std::fflush(nullptr);
       _exit(why.empty() ? 0 : 1);
     }
-    running[pid] = k;
+    running.emplace_back(pid, k);
   }
   while (!running.empty())
-    waitOne();
+    waitOldest();
   if (!failure.empty())
     throw std::runtime_error(failure);
 }
