@@ -415,9 +415,10 @@ std::string findLinker(const LibraryOptions &o) {
 }
 
 // Runs argv (no shell), in `dir`; returns its exit status, output in `log`
-// (by way of dir/<its last argument>.log: programs run side by side).
+// (by way of a file named for the calling process: the parts' compiling
+// processes run their assemblers side by side).
 int runProgram(const std::vector<std::string> &argv, const std::string &dir, std::string &log) {
-  std::string logPath = dir + "/" + argv.back() + ".log";
+  std::string logPath = dir + "/cmd." + std::to_string(getpid()) + ".log";
   pid_t pid = fork();
   if (pid < 0)
     return -1;
@@ -502,27 +503,14 @@ void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOption
   if (runProgram({linker, "-r", "-b", "binary", "-o", "meta.o", "cnnc_meta.txt"}, tmp.path, log) !=
       0)
     throw std::runtime_error("the linker failed to embed the network description:\n" + log);
-  std::vector<std::string> link = {linker,
-                                   "-shared",
-                                   "-o",
-                                   "net.so",
-                                   "--version-script",
-                                   "exports.map",
-                                   "-z",
-                                   "noexecstack",
-                                   "-z",
-                                   "now",
-                                   "--no-undefined",
-                                   "meta.o",
-                                   "--whole-archive",
-                                   runtime,
-                                   "--no-whole-archive",
-                                   "-lm",
-                                   "-lpthread",
-                                   "-ldl",
-                                   "-lc"};
+  std::vector<std::string> link = {
+      linker, "-shared",     "-o", "net.so", "--version-script", "exports.map",
+      "-z",   "noexecstack", "-z", "now",    "--no-undefined",
+  };
   for (const Part &part : parts)
     link.push_back(part.name + ".o");
+  link.insert(link.end(), {"meta.o", "--whole-archive", runtime, "--no-whole-archive", "-lm",
+                           "-lpthread", "-ldl", "-lc"});
   if (runProgram(link, tmp.path, log) != 0)
     throw std::runtime_error("linking the library failed:\n" + log);
   std::string hPath = soPath;

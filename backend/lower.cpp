@@ -186,10 +186,9 @@ private:
     w.stride = stride;
     w.sources = std::move(sources);
     w.dims = std::move(dims);
-    w.offset = addWeight(w);
+    Expr index = static_cast<int>(addWeight(w));
     Func view("w" + std::to_string(net_.weights.size() - 1));
     std::vector<Var> at;
-    Expr index = static_cast<int>(w.offset);
     int64_t step = 1;
     for (size_t d = 0; d < w.dims.size(); ++d) {
       at.emplace_back("d" + std::to_string(d));
