@@ -59,12 +59,18 @@ CpuParams defaultCpuParams(const Target &t) {
       // Two 256-bit FMAs a cycle, as Zen 4, and the same gain from more
       // transform work: F(4x4, 3x3) from 14 wide and F(2x2) on 7-wide
       // layers measured 0.94x on GoogLeNet at batch 8 and 0.97x at batch 1,
-      // Caffe's 0.95x and 0.97x (build/alternate, 2026-12-03). Zen 4's other
-      // Winograd defaults measured no faster here: Winograd from 16
-      // channels 1.00x on GoogLeNet; F(5x5, 3x3) on 13-wide layers 1.06x
-      // on AlexNet (16 registers hold no register tile over all its tiles).
+      // Caffe's 0.95x and 0.97x (build/alternate, 2026-12-03). Winograd
+      // from 16 channels as well (GoogLeNet's 3x3 and Caffe GoogLeNet's
+      // 5x5 convs of 16 and 24 input channels, direct at 32): 1.00x and
+      // 0.99x on torchvision GoogLeNet, Caffe's 0.98x and 0.99x at batch 8,
+      // 0.99x and 1.00x at batch 1; by `perf`, Caffe's inception 3a 0.95x
+      // and 4b 0.96x, which had taken 12-17 % more samples than
+      // torchvision's for 5 % more multiply-adds (build/alternate,
+      // 2026-12-03). F(5x5, 3x3) on 13-wide layers measured 1.06x on
+      // AlexNet (16 registers hold no register tile over all its tiles).
       p.winograd4x4Width = 14;
       p.winogradWidth = 1;
+      p.winogradChannels = 16;
     }
   } else {
     p.vec = 4;
