@@ -30,48 +30,6 @@ namespace cnnc {
 
 namespace {
 
-struct LayerTime {
-  double ms = 0;
-};
-
-// Reads Halide's profiler report: for each pipeline, its name on a line of
-// its own, "time per run: T ms", then lines "    NAME: 1.234ms (5.6%) ...";
-// a Func's time per run is its percentage of T. Func names start with
-// n<node id>; others (waiting, malloc) are skipped. A library compiled in
-// parts (backend/library.cpp) reports each part's pipeline: cnnc_pipeline's
-// line for the node where the part before ends is the call of that part,
-// whose own lines hold the time, and is skipped.
-std::map<int, double> parseProfile(const std::string &report) {
-  std::map<std::string, std::map<int, double>> pipelines;
-  std::string pipeline;
-  double perRun = 0;
-  std::smatch m;
-  std::regex header(R"(time per run: ([0-9.]+) ms)");
-  std::regex line(R"(^\s+n(\d+)[^:\s]*:\s+[0-9.]+ms\s+\(\s*([0-9.]+)%\))");
-  std::istringstream in(report);
-  std::string l;
-  while (std::getline(in, l)) {
-    if (!l.empty() && !std::isspace(static_cast<unsigned char>(l[0]))) {
-      pipeline = l;
-      perRun = 0;
-    } else if (std::regex_search(l, m, header)) {
-      perRun = std::stod(m[1]);
-    } else if (std::regex_search(l, m, line)) {
-      pipelines[pipeline][std::stoi(m[1])] += perRun * std::stod(m[2]) / 100;
-    }
-  }
-  std::map<int, double> perNode;
-  for (const auto &[name, nodes] : pipelines)
-    for (const auto &[id, ms] : nodes) {
-      bool call = name == "cnnc_pipeline" &&
-                  std::any_of(pipelines.begin(), pipelines.end(),
-                              [&](const auto &p) { return p.first != name && p.second.count(id); });
-      if (!call)
-        perNode[id] += ms;
-    }
-  return perNode;
-}
-
 double percentile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   double pos = q * static_cast<double>(v.size() - 1);
@@ -129,6 +87,44 @@ int runChild(const std::string &dir, const BenchOptions &o, const std::string &t
 }
 
 } // namespace
+
+// Reads Halide's profiler report: for each pipeline, its name on a line of
+// its own, "time per run: T ms", then lines "    NAME: 1.234ms (5.6%) ...";
+// a Func's time per run is its percentage of T. Func names start with
+// n<node id>; others (waiting, malloc) are skipped. A library compiled in
+// parts (backend/library.cpp) reports each part's pipeline: cnnc_pipeline's
+// line for the node where the part before ends is the call of that part,
+// whose own lines hold the time, and is skipped.
+std::map<int, double> parseProfile(const std::string &report) {
+  std::map<std::string, std::map<int, double>> pipelines;
+  std::string pipeline;
+  double perRun = 0;
+  std::smatch m;
+  std::regex header(R"(time per run: ([0-9.]+) ms)");
+  std::regex line(R"(^\s+n(\d+)[^:\s]*:\s+[0-9.]+ms\s+\(\s*([0-9.]+)%\))");
+  std::istringstream in(report);
+  std::string l;
+  while (std::getline(in, l)) {
+    if (!l.empty() && !std::isspace(static_cast<unsigned char>(l[0]))) {
+      pipeline = l;
+      perRun = 0;
+    } else if (std::regex_search(l, m, header)) {
+      perRun = std::stod(m[1]);
+    } else if (std::regex_search(l, m, line)) {
+      pipelines[pipeline][std::stoi(m[1])] += perRun * std::stod(m[2]) / 100;
+    }
+  }
+  std::map<int, double> perNode;
+  for (const auto &[name, nodes] : pipelines)
+    for (const auto &[id, ms] : nodes) {
+      bool call = name == "cnnc_pipeline" &&
+                  std::any_of(pipelines.begin(), pipelines.end(),
+                              [&](const auto &p) { return p.first != name && p.second.count(id); });
+      if (!call)
+        perNode[id] += ms;
+    }
+  return perNode;
+}
 
 int bench(const Graph &g, const BenchOptions &o) {
   if (o.batch < 1) {

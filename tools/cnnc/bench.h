@@ -7,6 +7,8 @@
 #include "ir/graph.h"
 
 #include <cstdint>
+#include <map>
+#include <string>
 
 namespace cnnc {
 
@@ -20,5 +22,9 @@ struct BenchOptions {
 
 // Returns the exit status.
 int bench(const Graph &g, const BenchOptions &o);
+
+// Milliseconds per run by node id, from the report of Halide's profiler
+// (`profile` feature) that a library's runtime prints at exit.
+std::map<int, double> parseProfile(const std::string &report);
 
 } // namespace cnnc

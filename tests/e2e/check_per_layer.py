@@ -1,0 +1,42 @@
+"""cnnc bench --per-layer --json on a network: every conv and fc layer that
+`cnnc summary` lists has exactly one entry, no time is negative and some
+time is measured. (Which times: the profiler's, not checked here; its
+parsing is tests/library/bench_test.cpp.)
+
+usage: check_per_layer.py CNNC NET.cnn [--batch N]
+"""
+import json
+import subprocess
+import sys
+
+
+def main():
+    cnnc, net = sys.argv[1], sys.argv[2]
+    extra = sys.argv[3:]
+    summary = json.loads(subprocess.run([cnnc, "summary", net, "--json"], check=True,
+                                        capture_output=True, text=True).stdout)
+    weighted = [l["name"] for l in summary["layers"] if l["op"] in ("conv", "fc")]
+    bench = json.loads(subprocess.run([cnnc, "bench", net, "--per-layer", "--json",
+                                       "--seconds", "0.2"] + extra, check=True,
+                                      capture_output=True, text=True).stdout)
+    layers = bench["layers"]
+    names = [l["name"] for l in layers]
+    failures = []
+    if len(names) != len(set(names)):
+        failures.append("a layer listed twice: %s" % sorted(n for n in names if names.count(n) > 1))
+    missing = [n for n in weighted if n not in names]
+    if missing:
+        failures.append("weighted layers without a time: %s" % missing)
+    if any(l["ms"] < 0 for l in layers):
+        failures.append("a negative time")
+    total = sum(l["ms"] for l in layers)
+    if not total > 0:
+        failures.append("no time measured in any layer")
+    for f in failures:
+        print("FAIL:", f)
+    print("%d layers, %.3f ms in all (median run %.3f ms)" % (len(layers), total, bench["median_ms"]))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
