@@ -1,7 +1,8 @@
 """cnnc bench --per-layer --json on a network: every conv and fc layer that
-`cnnc summary` lists has exactly one entry, no time is negative and some
-time is measured. (Which times: the profiler's, not checked here; its
-parsing is tests/library/bench_test.cpp.)
+`cnnc summary` lists has exactly one entry and no time is negative. (The
+times themselves are not checked: on networks this small Halide's profiler
+puts few or none of its samples in the layers. Its report's parsing is
+tests/library/bench_test.cpp.)
 
 usage: check_per_layer.py CNNC NET.cnn [--batch N]
 """
@@ -30,8 +31,6 @@ def main():
     if any(l["ms"] < 0 for l in layers):
         failures.append("a negative time")
     total = sum(l["ms"] for l in layers)
-    if not total > 0:
-        failures.append("no time measured in any layer")
     for f in failures:
         print("FAIL:", f)
     print("%d layers, %.3f ms in all (median run %.3f ms)" % (len(layers), total, bench["median_ms"]))
