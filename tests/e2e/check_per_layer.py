@@ -27,7 +27,7 @@ def main():
         failures.append("a layer listed twice: %s" % sorted(n for n in names if names.count(n) > 1))
     missing = [n for n in weighted if n not in names]
     if missing:
-        failures.append("weighted layers without a time: %s" % missing)
+        failures.append("weighted layers not listed: %s" % missing)
     if any(l["ms"] < 0 for l in layers):
         failures.append("a negative time")
     total = sum(l["ms"] for l in layers)
