@@ -630,7 +630,6 @@ private:
     l.core = core;
     l.reduce = r;
     l.value = f;
-    l.weights = net_.weightData;
     return l;
   }
 

@@ -58,7 +58,6 @@ struct Lowered {
   Halide::Func padded; // conv/pool: the padded input, if it needs one
   std::vector<Halide::Func> helpers; // other Funcs a schedule must place
   Halide::RDom reduce;               // the reduction domain of core or of parts
-  Halide::ImageParam weights;        // fc: the weights argument, for prefetching
   std::vector<Halide::RDom> updates; // concat/grouped conv: one per update
   // conv (Winograd): its blocks sized for one register tile over all its
   // output's tiles (winogradAllTilesBlock)

@@ -776,7 +776,10 @@ void scheduleConcat(const Graph &g, const Node &node, LoweredNet &net,
 // each task streams one block of fcBlock outputs' weights once, and with 4 or
 // 8 images keeps their accumulators in registers (8 x 3 vectors on AVX-512),
 // so that one weight vector loaded serves every image of the batch block.
-void scheduleFc(const Node &node, Lowered &l, Expr batch, const CpuParams &p, const Vars &v) {
+// `weights`: the network's weights argument, which the fc's weights are a
+// view of (prefetched).
+void scheduleFc(const Node &node, Lowered &l, const ImageParam &weights, Expr batch,
+                const CpuParams &p, const Vars &v) {
   int block = p.vec * p.fcVectors;
   int vec = fit(p.vec, node.shape.c);
   Var no("no"), ni("ni");
@@ -823,7 +826,7 @@ void scheduleFc(const Node &node, Lowered &l, Expr batch, const CpuParams &p, co
     step = rxi;
   }
   int ahead = std::max(1, p.fcPrefetchBytes / (block * 4));
-  update.prefetch(l.weights, step, step, ahead, PrefetchBoundStrategy::NonFaulting);
+  update.prefetch(weights, step, step, ahead, PrefetchBoundStrategy::NonFaulting);
 }
 
 } // namespace
@@ -911,7 +914,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
       break;
     }
     case OpKind::Fc:
-      scheduleFc(node, l, net.input.dim(3).extent(), p, v);
+      scheduleFc(node, l, net.weightData, net.input.dim(3).extent(), p, v);
       break;
     case OpKind::MaxPool:
     case OpKind::AvgPool:
