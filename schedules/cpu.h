@@ -71,6 +71,10 @@ struct CpuParams {
   // Row tasks of a Winograd conv with groups transform one group's input at
   // a time, before that group's weight blocks, rather than all of it first.
   bool winogradGroupInputs = true;
+  // ... and, computed at root, run each (row task, group) pair as a task:
+  // Caffe AlexNet's conv2 (27 rows by F(3x3, 5x5), 3 row tasks) kept one of
+  // two threads idle a third of its time at batch 1.
+  bool winogradGroupTasks = true;
   int fcVectors = 2; // output vectors per fc weight block and task
   int fcUnroll = 4;  // steps of an fc's reduction per loop iteration
   // How far ahead of its FMAs an fc prefetches its weights into L2, in bytes

@@ -247,6 +247,7 @@ def random_schedule(rng, winograd=False):
         "winograd_5x5_width": rng.choice([0, 0, 1, 8, 13]),
         "winograd_register_tiles": rng.choice([0, 4, 9, 14, 28]),
         "winograd_group_inputs": rng.random() < 0.5,
+        "winograd_group_tasks": rng.random() < 0.5,
         "winograd_strided": rng.random() < 0.5,
         "winograd_task_tiles": rng.choice([1, 7, 28, 100]),
         "winograd_channel_tasks_below": rng.choice([0, 16, 64, 1000]),

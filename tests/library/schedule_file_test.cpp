@@ -117,7 +117,8 @@ TEST_CASE("schedule file errors name the place and what was expected") {
         "winograd_4x4_width, winograd_5x5_3x3, winograd_5x5_width, winograd_register_tiles, "
         "winograd_strided, "
         "winograd_task_tiles, "
-        "winograd_channel_tasks_below, winograd_group_inputs, fc_vectors, fc_unroll, "
+        "winograd_channel_tasks_below, winograd_group_inputs, winograd_group_tasks, fc_vectors, "
+        "fc_unroll, "
         "fc_prefetch_bytes");
   CHECK(errorOf("{\"cpu\": {\"conv_vectors\": 9}}") ==
         "s.json:1:26: 'conv_vectors' takes an integer in [1, 8]");
