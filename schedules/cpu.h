@@ -72,8 +72,8 @@ struct CpuParams {
   // a time, before that group's weight blocks, rather than all of it first.
   bool winogradGroupInputs = true;
   // ... and, computed at root, run each (row task, group) pair as a task:
-  // Caffe AlexNet's conv2 (27 rows by F(3x3, 5x5), 3 row tasks) kept one of
-  // two threads idle a third of its time at batch 1.
+  // Caffe AlexNet's conv2 (27 rows by F(3x3, 5x5), 3 row tasks) at batch 1
+  // took two tasks' time, one of two threads idle for one of them.
   bool winogradGroupTasks = true;
   int fcVectors = 2; // output vectors per fc weight block and task
   int fcUnroll = 4;  // steps of an fc's reduction per loop iteration
