@@ -15,7 +15,8 @@ Unless --no-caffe, the Caffe-style example of each network (examples/NET.cnn,
 random weights from `cnnc init`) is compiled and its time per multiply-add is
 compared with the torchvision library's, after the rounds, from a run of
 --pair-seconds alternating single calls of the two libraries (medians: rounds
-minutes apart differ by more than the comparison needs).
+minutes apart differ by more than the comparison needs), with a 95 % bootstrap
+interval of the difference per multiply-add.
 """
 import argparse
 import ctypes
@@ -64,7 +65,18 @@ def paired(a, b, seconds):
         b()
         tb.append(time.perf_counter() - t1)
         ta.append(t1 - t0)
-    return statistics.median(ta), statistics.median(tb), len(ta)
+    return ta, tb
+
+
+def median_ratio_interval(ta, tb, resamples=2000, seed=0):
+    """A 95 % bootstrap interval of median(tb) / median(ta), each list
+    resampled with replacement: how far the ratio of two medians of noisy
+    calls can be trusted."""
+    rng = np.random.default_rng(seed)
+    a, b = np.asarray(ta), np.asarray(tb)
+    ratios = [np.median(rng.choice(b, b.size)) / np.median(rng.choice(a, a.size))
+              for _ in range(resamples)]
+    return np.percentile(ratios, 2.5), np.percentile(ratios, 97.5)
 
 
 def load_library(path, weights):
@@ -172,13 +184,18 @@ def main():
                           f"x{best_torch[0] / t:.2f} vs best torch ({best_torch[1]})", flush=True)
                 if caffe_engine:
                     macs = caffe_summary["macs"]
-                    tv_t, caffe_t, calls = paired(engines["cnnc"], caffe_engine, args.pair_seconds)
-                    per_flop = (caffe_t / macs) / (tv_t / summary["macs"])
+                    tv_ts, caffe_ts = paired(engines["cnnc"], caffe_engine, args.pair_seconds)
+                    tv_t, caffe_t = statistics.median(tv_ts), statistics.median(caffe_ts)
+                    scale = summary["macs"] / macs
+                    per_flop = caffe_t / tv_t * scale
+                    lo, hi = (r * scale for r in median_ratio_interval(tv_ts, caffe_ts))
                     print(f"  {net} batch {batch} cnnc caffe example     {caffe_t * 1e3:8.2f} ms "
-                          f"against torchvision's {tv_t * 1e3:.2f} ms ({calls} alternating calls each; "
+                          f"against torchvision's {tv_t * 1e3:.2f} ms ({len(tv_ts)} alternating calls each; "
                           f"{macs / 1e6:.0f} M multiply-adds against {summary['macs'] / 1e6:.0f} M): "
                           f"{abs(per_flop - 1) * 100:.1f} % {'slower' if per_flop > 1 else 'faster'} "
-                          f"per multiply-add than torchvision's", flush=True)
+                          f"per multiply-add than torchvision's (95 % bootstrap interval of the "
+                          f"time per multiply-add: {(lo - 1) * 100:+.1f} % to {(hi - 1) * 100:+.1f} %)",
+                          flush=True)
     return 0
 
 
