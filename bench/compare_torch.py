@@ -52,7 +52,7 @@ def timed(fn, seconds):
 
 def paired(a, b, seconds):
     """Single calls of `a` and `b` in turn for about `seconds` (at least 5
-    each): their medians and the number of calls each."""
+    each): the times of each call of `a` and of `b`."""
     time.sleep(0.3)
     a()
     b()

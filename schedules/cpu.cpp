@@ -395,7 +395,6 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
     VarOrRVar cb = likeAxis(ch, "cb" + suffix);
     VarOrRVar cv = likeAxis(ch, "cv" + suffix);
     st.split(co, cb, cv, l.block / p.vec, tail).reorder(ci, xi, yi, cv, tx, ty, cb, yt, v.n);
-    bool groupTasks = false;
     if (groups > 1 && p.winogradGroupInputs) {
       VarOrRVar cq = likeAxis(ch, "cq" + suffix);
       st.split(cb, cq, cb, static_cast<int>(blocks / groups), tail);
@@ -407,15 +406,14 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
       // (build/alternate, Zen 3, 2026-12-03). (A concat's update, whose
       // channels are a reduction domain, keeps its row tasks.)
       if (parallel && p.winogradGroupTasks && !ch.is_rvar) {
-        Var task("tq" + suffix);
-        st.fuse(cq, yt, task).parallel(task).parallel(v.n);
-        taskLoop = task;
-        inputLoop = LoopLevel(owner, task);
-        groupTasks = true;
+        Var pair("tq" + suffix);
+        st.fuse(cq, yt, pair);
+        taskLoop = pair;
+        inputLoop.reset(); // a task's group is its input transform's
       }
     }
-    if (parallel && !groupTasks) // else computed within a consumer's task (convIntoPool)
-      st.parallel(yt).parallel(v.n);
+    if (parallel) // else computed within a consumer's task (convIntoPool)
+      st.parallel(taskLoop).parallel(v.n);
     vectorLoop = cv;
     blockLoop = LoopLevel(owner, cb);
   }
