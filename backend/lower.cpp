@@ -385,6 +385,9 @@ private:
       // m = 4 (F(4x4, 3x3), F(4x4, 4x4)) on layers winograd4x4Width wide
       bool wide = opts_.winograd4x4Width > 0 && node.shape.w >= opts_.winograd4x4Width;
       l.winograd = wide && r <= 4 ? 4 : r == 4 || (r == 5 && opts_.winograd5x5Tile3) ? 3 : 2;
+      if (r == 5 && opts_.winograd5x5Tile4Width > 0 &&
+          node.shape.w >= opts_.winograd5x5Tile4Width && !readByPool(node))
+        l.winograd = 4;
       if (r == 3 && a.stride[1] == 1 && winograd5x5(node.shape, opts_))
         l.winograd = 5;
       int64_t tiles = (node.shape.w + l.winograd - 1) / l.winograd;
@@ -399,7 +402,7 @@ private:
           l.block = block -= opts_.vec;
       }
       blocks = (co + block - 1) / block;
-      int64_t t = l.winograd + r - 1; // t^2 positions
+      int64_t t = l.winogradInput = l.winograd + r - 1; // t^2 positions
       w = weight(bnId >= 0 ? Pack::WinoBn : Pack::Wino, wSrc,
                  {block, winogradInputs(node, ci), t * t, int64_t(blocks) * groups}, eps, groups,
                  a.stride[1]);
@@ -475,34 +478,40 @@ private:
     // B^T and A^T of F(2, 3) (interpolation points 0, 1, -1 and infinity),
     // of F(4, 3), F(3, 4) and F(2, 5) (0, 1, -1, 2, -2 and infinity: the
     // same B^T, A^T's first rows but for the point at infinity), and of
-    // F(5, 3), F(4, 4) and F(3, 5) (0, 1, -1, 2, -2, -1/2 and infinity). Row j of
-    // B^T holds the coefficients (of x^0, x^1, ...) of the product of
-    // (x - p) over the finite points p other than the j-th (over all of
-    // them for the point at infinity); row k of A^T the k-th powers of the
-    // finite points, and in the point at infinity's column 1 in row m - 1.
-    // G is the loader's.
-    using Matrix = double[7][7];
+    // F(5, 3), F(4, 4) and F(3, 5) (0, 1, -1, 2, -2, -1/2 and infinity), and
+    // of F(4, 5) (1/2 too). Row j of B^T holds the coefficients (of x^0,
+    // x^1, ...) of the product of (x - p) over the finite points p other
+    // than the j-th (over all of them for the point at infinity); row k of
+    // A^T the k-th powers of the finite points, and in the point at
+    // infinity's column 1 in row m - 1. G is the loader's.
+    using Matrix = double[8][8];
     static const Matrix BT4 = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
     static const Matrix AT23 = {{1, 1, 1, 0}, {0, 1, -1, -1}};
-    static const Matrix BT6 = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
-                               {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
-    static const Matrix BT7 = {{2, 4, -2.5, -5, 0.5, 1, 0}, {0, -2, -6, -3.5, 1.5, 1, 0},
-                               {0, 2, 2, -4.5, -0.5, 1, 0}, {0, -1, -2.5, 0, 2.5, 1, 0},
-                               {0, 1, 1.5, -2, -1.5, 1, 0}, {0, 4, 0, -5, 0, 1, 0},
-                               {0, 2, 4, -2.5, -5, 0.5, 1}};
-    static const double points[] = {0, 1, -1, 2, -2, -0.5}; // t = 6: the first 5
+    static const double points[] = {0, 1, -1, 2, -2, -0.5, 0.5}; // t = 6, 7, 8: the first t - 1
     const Attrs &a = node.attrs;
     const Shape &s = inShape(node);
     const std::string name = "n" + std::to_string(node.id);
     const int stride = static_cast<int>(a.stride[1]);
     const int m = l.winograd, t = m + winogradKernel(node) - 1;
-    const Matrix &BT = t == 4 ? BT4 : t == 6 ? BT6 : BT7;
-    Matrix powers = {}; // A^T for t = 6 and 7 (powers of 2: exact)
+    // For t > 4, B^T's rows by multiplying in one factor (x - p) at a time
+    // (all exact: the points are 0, +-1, +-2 and +-1/2).
+    Matrix bt = {}, powers = {};
+    for (int j = 0; t > 4 && j < t; ++j) {
+      bt[j][0] = 1;
+      for (int q = 0, degree = 0; q < t - 1; ++q) {
+        if (q == j)
+          continue;
+        ++degree; // times (x - points[q])
+        for (int d = degree; d >= 0; --d)
+          bt[j][d] = (d > 0 ? bt[j][d - 1] : 0) - points[q] * bt[j][d];
+      }
+    }
     for (int k = 0; k < m; ++k) {
       for (int j = 0; j < t - 1; ++j)
         powers[k][j] = std::pow(points[j], k);
       powers[k][t - 1] = k == m - 1 ? 1 : 0;
     }
+    const Matrix &BT = t == 4 ? BT4 : static_cast<const Matrix &>(bt);
     const Matrix &AT = t == 4 ? AT23 : static_cast<const Matrix &>(powers);
     Func src = padInput(node, 0.0f, name + "_pad", true);
     int left = static_cast<int>(a.pad.left), top = static_cast<int>(a.pad.top);
@@ -749,6 +758,25 @@ private:
       next = uses[static_cast<size_t>(next)][0];
     }
     return g_.node(next).op == OpKind::Relu ? next : -1;
+  }
+
+  // Whether a pool reads conv `conv` through nothing but a batchnorm and a
+  // relu, each read by nothing else: the pool's row tasks may compute it
+  // (the schedule's convIntoPool), each the conv rows its pool rows need
+  // rounded to whole tiles. Those keep F(3x3, 5x5): torchvision AlexNet's
+  // conv2 into pool2 by F(4x4, 5x5) took 1.05x the samples (build/alternate,
+  // `perf`, batch 8, 2026-12-04).
+  bool readByPool(const Node &conv) const {
+    int id = conv.id;
+    while (net_.consumers[static_cast<size_t>(id)].size() == 1) {
+      id = net_.consumers[static_cast<size_t>(id)][0];
+      OpKind op = g_.node(id).op;
+      if (op == OpKind::MaxPool || op == OpKind::AvgPool)
+        return true;
+      if (op != OpKind::Relu && op != OpKind::BatchNorm)
+        return false;
+    }
+    return false;
   }
 
   // Conv `conv`'s output `e`, with the relu it applies (reluAfter) if any.

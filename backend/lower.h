@@ -54,8 +54,9 @@ struct Lowered {
   std::vector<Halide::Func> parts; // conv: one reduction per group
   std::vector<Halide::Func> tiles; // conv: the output of each group, tiled
   int block = 0;                   // conv: output channels per weight block
-  int winograd = 0;    // conv: Winograd's tile m (parts[0] is its product, see lower.cpp), or 0
-  Halide::Func padded; // conv/pool: the padded input, if it needs one
+  int winograd = 0;      // conv: Winograd's tile m (parts[0] is its product, see lower.cpp), or 0
+  int winogradInput = 0; // conv (Winograd): its input tiles' side t = m + r - 1
+  Halide::Func padded;   // conv/pool: the padded input, if it needs one
   std::vector<Halide::Func> helpers; // other Funcs a schedule must place
   Halide::RDom reduce;               // the reduction domain of core or of parts
   std::vector<Halide::RDom> updates; // concat/grouped conv: one per update
@@ -114,6 +115,11 @@ struct LowerOptions {
   int winogradWidth = 1;
   int winograd4x4Width = 0;
   bool winograd5x5Tile3 = false;
+  // ... and by F(4x4, 5x5) where the output is at least this wide (0:
+  // none): 64 multiplies a 4x4 tile (8 x 8 input tiles) instead of 49 a 3x3
+  // one, 3136 a pair of channels over a 28 x 28 output where F(3x3) has
+  // 4900.
+  int winograd5x5Tile4Width = 0;
   // 3x3 convs with stride 1 and an output at least this wide (0: none) by
   // F(5x5, 3x3) where it computes fewer products than F(4x4, 3x3): 49 a 5x5
   // tile against 36 a 4x4 one, over the whole tiles that cover the output

@@ -71,6 +71,14 @@ CpuParams defaultCpuParams(const Target &t) {
       p.winograd4x4Width = 14;
       p.winogradWidth = 1;
       p.winogradChannels = 16;
+      // F(4x4, 5x5) on 5x5 layers (LowerOptions::winograd5x5Tile4Width:
+      // not those a pool alone reads), in tasks of one or two rows of
+      // tiles (winograd5x5Tile4TaskTiles): Caffe GoogLeNet 0.95x the time
+      // at batch 8, 0.97x at batch 1, Caffe AlexNet 0.99x and 1.00x
+      // (build/alternate, 2026-12-04); by `perf` at batch 8, Caffe
+      // GoogLeNet's inceptions 0.92x-0.96x the samples, Caffe AlexNet's
+      // conv2 0.88x.
+      p.winograd5x5Tile4Width = 1;
     }
   } else {
     p.vec = 4;
@@ -100,6 +108,8 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"winograd_4x4", nullptr, &CpuParams::winograd4x4, 0, 1},
       {"winograd_4x4_width", &CpuParams::winograd4x4Width, nullptr, 0, 1 << 20},
       {"winograd_5x5_3x3", nullptr, &CpuParams::winograd5x5Tile3, 0, 1},
+      {"winograd_5x5_4x4_width", &CpuParams::winograd5x5Tile4Width, nullptr, 0, 1 << 20},
+      {"winograd_5x5_4x4_task_tiles", &CpuParams::winograd5x5Tile4TaskTiles, nullptr, 1, 1 << 20},
       {"winograd_5x5_width", &CpuParams::winograd5x5Width, nullptr, 0, 1 << 20},
       {"winograd_register_tiles", &CpuParams::winogradRegisterTiles, nullptr, 0, 1 << 20},
       {"winograd_strided", nullptr, &CpuParams::winogradStrided, 0, 1},
@@ -148,6 +158,7 @@ LowerOptions layoutOptions(const CpuParams &p) {
   o.winogradWidth = p.winogradWidth;
   o.winograd4x4Width = p.winograd4x4 ? 1 : p.winograd4x4Width;
   o.winograd5x5Tile3 = p.winograd5x5Tile3;
+  o.winograd5x5Tile4Width = p.winograd5x5Tile4Width;
   o.winograd5x5Width = p.winograd5x5Width;
   o.winogradRegisterTiles = p.winogradRegisterTiles;
   o.winogradStrided = p.winogradStrided;
@@ -343,20 +354,31 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   // memory at batch 1) instead of all of them for half the tiles, at the
   // cost of transforming the whole input in both. Each half is whole weight
   // blocks (the weights end at the last block): an even number of blocks.
+  // Not F(4x4, 5x5) (28-wide layers, 49 tiles of 64 positions): Caffe
+  // GoogLeNet's inception 3b 5x5 (32 input channels, 96 outputs) alone took
+  // 1.25x the time of F(3x3, 5x5) so, 0.91x in row tasks (build/alternate,
+  // batch 8, 2026-12-04).
   int64_t blocks = (outChannels + l.block - 1) / l.block;
   int64_t groupVectors = blocks / 2 * (l.block / p.vec);
-  bool channelTasks = parallel && across * down < p.winogradChannelTasksBelow && blocks % 2 == 0;
+  bool channelTasks = parallel && across * down < p.winogradChannelTasksBelow && blocks % 2 == 0 &&
+                      l.winogradInput < 8;
   // Blocks sized for all the tiles (winogradAllTilesBlock), computed for
   // all of them at once where a task computes them all.
   bool allTiles = l.allTiles && (channelTasks || wholeImages);
   // Else rows of tiles per task: about winogradTaskTiles tiles, which share
   // each weight block the task loads, but at most half the rows, for two
-  // tasks.
-  int64_t rows = channelTasks || allTiles
-                     ? down
-                     : balancedRows(std::clamp<int64_t>((p.winogradTaskTiles + across - 1) / across,
-                                                        1, (down + 1) / 2),
-                                    down);
+  // tasks. F(4x4, 5x5) in tasks of winograd5x5Tile4TaskTiles (one row of
+  // tiles by default): AlexNet's conv2 (27 wide, 7 rows of 7 tiles; 48
+  // input channels a group) took 1.07x the samples of F(3x3, 5x5) in 3 row
+  // tasks of 4 rows or 2, 0.86x-0.89x in 7 of one (`perf`, build/alternate,
+  // batch 8, 2026-12-04): a task's transformed input, products and weights
+  // (V, M and U: 64 positions a tile) stay nearer L2's 512 KB.
+  int64_t taskTiles = l.winogradInput == 8 ? p.winograd5x5Tile4TaskTiles : p.winogradTaskTiles;
+  int64_t rows =
+      channelTasks || allTiles
+          ? down
+          : balancedRows(std::clamp<int64_t>((taskTiles + across - 1) / across, 1, (down + 1) / 2),
+                         down);
   if (parallel) {
     st.split(v.y, yt, yr, tile * static_cast<int>(rows), tail).split(yr, ty, yi, tile);
   } else {

@@ -55,6 +55,10 @@ struct CpuParams {
   // of 9 outputs instead of 36 for 4, 40 % fewer (AlexNet's conv2: 27 wide,
   // 9 whole tiles a row).
   bool winograd5x5Tile3 = true;
+  // 5x5 layers at least this wide by F(4x4, 5x5) (LowerOptions::
+  // winograd5x5Tile4Width); 0: none.
+  int winograd5x5Tile4Width = 0;
+  int winograd5x5Tile4TaskTiles = 7; // ... their tiles per task (whole rows of tiles)
   // 3x3 layers at least this wide by F(5x5, 3x3) where it computes fewer
   // products than F(4x4, 3x3) (LowerOptions::winograd5x5Width); 0: none.
   int winograd5x5Width = 0;

@@ -388,28 +388,28 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
   case PACK_WINO:
   case PACK_WINO_BN: { /* [O, I, r, r] -> (o % B, i, e, o / B): Winograd F(m x m, r x r)'s
                           U = G g G^T, e = t * row + column, zeros past O;
-                          t = m + r - 1 = 4, 6 or 7 from e's extent (16, 36,
-                          49): F(2, 3), F(4, 3), F(2, 5), F(5, 3), F(4, 4) or F(3, 5)
-                          (r = 5 from the kernel); for a
+                          t = m + r - 1 = 4, 6, 7 or 8 from e's extent (16, 36,
+                          49, 64): F(2, 3), F(4, 3), F(2, 5), F(5, 3), F(4, 4),
+                          F(3, 5) or F(4, 5) (r = 5 from the kernel); for a
                           stride S > 1,
                           i = S^2 c + S py + px is the phase (px, py) of
                           channel c, g its kernel g(c, S ky + py, S kx + px)
                           (zeros past r), r = ceil(r / S):
                           F(2, 3), F(4, 3), F(3, 4) or F(4, 4);
                           WINO_BN: times the folded batchnorm's scale */
-    static const double G23[7][5] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    static const double G23[8][5] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
     int64_t B = a->dims[0], I = a->dims[1], E = a->dims[2], O = a->sources[0].shape[0];
     int S = a->stride, K = (int)a->sources[0].shape[3], R = (K + S - 1) / S;
-    int T = E == 49 ? 7 : (E == 36 ? 6 : 4);
+    int T = E == 64 ? 8 : E == 49 ? 7 : (E == 36 ? 6 : 4);
     int64_t C = I / (S * S); /* the source kernel's input channels */
-    /* T = 6, 7: the points 0, 1, -1, 2, -2 (and -1/2), then the point at
-       infinity, as lower.cpp's B^T and A^T. Row j is c_j (1, p_j, p_j^2, ...)
-       with c_j = 1 / (the product of p_j - q over the other finite points
-       q): 1/4, -1/6, -1/6, 1/24, 1/24 for T = 6, 1/2, -1/9, 1/3, 1/60,
-       -1/36, -32/45 for T = 7 (the powers of p_j are powers of 2: exact);
-       the point at infinity's row has its 1 at r - 1. */
-    static const double points[6] = {0, 1, -1, 2, -2, -0.5};
-    double GP[7][5] = {{0}};
+    /* T = 6, 7, 8: the points 0, 1, -1, 2, -2 (and -1/2, and 1/2), then the
+       point at infinity, as lower.cpp's B^T and A^T. Row j is c_j (1, p_j,
+       p_j^2, ...) with c_j = 1 / (the product of p_j - q over the other
+       finite points q): 1/4, -1/6, -1/6, 1/24, 1/24 for T = 6, 1/2, -1/9,
+       1/3, 1/60, -1/36, -32/45 for T = 7 (the powers of p_j are powers of
+       2: exact); the point at infinity's row has its 1 at r - 1. */
+    static const double points[7] = {0, 1, -1, 2, -2, -0.5, 0.5};
+    double GP[8][5] = {{0}};
     for (int j = 0; T > 4 && j < T - 1; ++j) {
       double c = 1;
       for (int q = 0; q < T - 1; ++q)
@@ -424,7 +424,7 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
     for (int64_t o = 0; o < B * a->dims[3]; ++o) {
       double scale = a->pack == PACK_WINO_BN && o < O ? bn_scale(f, src + 1, o, a->eps) : 1.0;
       for (int64_t i = 0; i < I; ++i) {
-        double g[5][5], gt[7][5]; /* the kernel [ky][kx]; G g */
+        double g[5][5], gt[8][5]; /* the kernel [ky][kx]; G g */
         int64_t c = i / (S * S), py = i % (S * S) / S, px = i % S;
         for (int ky = 0; ky < R; ++ky)
           for (int kx = 0; kx < R; ++kx) {

@@ -244,6 +244,8 @@ def random_schedule(rng, winograd=False):
         "winograd_4x4": rng.random() < 0.5,
         "winograd_4x4_width": rng.choice([0, 1, 4, 8, 28]),
         "winograd_5x5_3x3": rng.random() < 0.5,
+        "winograd_5x5_4x4_width": rng.choice([0, 0, 1, 8, 28]),
+        "winograd_5x5_4x4_task_tiles": rng.choice([1, 7, 28]),
         "winograd_5x5_width": rng.choice([0, 0, 1, 8, 13]),
         "winograd_register_tiles": rng.choice([0, 4, 9, 14, 28]),
         "winograd_group_inputs": rng.random() < 0.5,

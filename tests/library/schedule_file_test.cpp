@@ -85,6 +85,9 @@ TEST_CASE("Zen 3's AVX2 defaults take Winograd as far as Zen 4's F(4x4) and F(2x
   // measured slower or no faster on Zen 3 (docs/performance.md)
   CHECK(zen3.winograd5x5Width == 0);
   CHECK(zen3.convAccumulators == avx2.convAccumulators);
+  // F(4x4, 5x5) on every 5x5 conv (but those a pool alone reads)
+  CHECK(zen3.winograd5x5Tile4Width == 1);
+  CHECK(avx2.winograd5x5Tile4Width == 0);
 }
 
 TEST_CASE("settings written as JSON read back") {
@@ -114,7 +117,9 @@ TEST_CASE("schedule file errors name the place and what was expected") {
         "pool_channel_tasks, lrn_conv_at_root, unroll_channel_vectors, winograd_channels, "
         "winograd_width, "
         "winograd_4x4, "
-        "winograd_4x4_width, winograd_5x5_3x3, winograd_5x5_width, winograd_register_tiles, "
+        "winograd_4x4_width, winograd_5x5_3x3, winograd_5x5_4x4_width, "
+        "winograd_5x5_4x4_task_tiles, winograd_5x5_width, "
+        "winograd_register_tiles, "
         "winograd_strided, "
         "winograd_task_tiles, "
         "winograd_channel_tasks_below, winograd_group_inputs, winograd_group_tasks, fc_vectors, "

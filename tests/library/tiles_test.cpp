@@ -71,6 +71,32 @@ TEST_CASE("5x5 convs by F(3x3, 5x5), F(2x2, 5x5) under winograd_5x5_3x3 false") 
   CHECK(tiles["b"] == std::make_pair(2, int64_t(36)));
 }
 
+TEST_CASE("5x5 convs by F(4x4, 5x5) from winograd_5x5_4x4_width wide") {
+  LowerOptions o = avx512();
+  o.winogradChannels = 1;
+  o.winograd5x5Tile4Width = 14;
+  auto tiles = convTiles(o, "winograd45.cnn");
+  CHECK(tiles["a"] == std::make_pair(4, int64_t(64)));      // t = 4 + 5 - 1 = 8
+  CHECK(tiles["b"] == std::make_pair(4, int64_t(64)));      // 14 wide
+  CHECK(tiles["output"] == std::make_pair(3, int64_t(49))); // 12 wide
+  o.winograd5x5Tile4Width = 28;
+  tiles = convTiles(o, "winograd45.cnn");
+  CHECK(tiles["a"] == std::make_pair(4, int64_t(64)));
+  CHECK(tiles["b"] == std::make_pair(3, int64_t(49)));
+  o.winograd5x5Tile4Width = 0;
+  tiles = convTiles(o, "winograd45.cnn");
+  CHECK(tiles["a"] == std::make_pair(3, int64_t(49)));
+  // Not a conv that a pool reads through its relu (its rows computed by the
+  // pool's tasks, in whole tiles): winograd5.cnn's `b`; `a` reaches its pool
+  // through an LRN.
+  o.winograd5x5Tile4Width = 1;
+  o.winogradWidth = 1; // the 4-wide output too
+  tiles = convTiles(o, "winograd5.cnn");
+  CHECK(tiles["a"] == std::make_pair(4, int64_t(64)));
+  CHECK(tiles["b"] == std::make_pair(3, int64_t(49)));
+  CHECK(tiles["output"] == std::make_pair(4, int64_t(64)));
+}
+
 TEST_CASE("3x3 convs by F(5x5, 3x3) where whole 5x5 tiles compute fewer products than 4x4 "
           "ones") {
   LowerOptions o = avx512();

@@ -148,8 +148,10 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
       fives |= n->op == OpKind::Conv && n->attrs.kernel[0] == 5 && n->attrs.stride[0] == 1;
       groups |= n->op == OpKind::Conv && n->attrs.groups > 1;
     }
-    if (fives)
+    if (fives) {
       c.push_back({"winograd_5x5_3x3", d.winograd5x5Tile3 ? 0 : 1});
+      others("winograd_5x5_4x4_width", {0, 14, 28}, d.winograd5x5Tile4Width);
+    }
     if (groups)
       c.push_back({"winograd_group_inputs", d.winogradGroupInputs ? 0 : 1});
     if (strided)
