@@ -118,7 +118,7 @@ struct LowerOptions {
   // ... and by F(4x4, 5x5) where the output is at least this wide (0:
   // none): 64 multiplies a 4x4 tile (8 x 8 input tiles) instead of 49 a 3x3
   // one, 3136 a pair of channels over a 28 x 28 output where F(3x3) has
-  // 4900.
+  // 4900; not where a pool alone reads the conv (readByPool in lower.cpp).
   int winograd5x5Tile4Width = 0;
   // 3x3 convs with stride 1 and an output at least this wide (0: none) by
   // F(5x5, 3x3) where it computes fewer products than F(4x4, 3x3): 49 a 5x5

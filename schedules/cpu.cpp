@@ -354,10 +354,10 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   // memory at batch 1) instead of all of them for half the tiles, at the
   // cost of transforming the whole input in both. Each half is whole weight
   // blocks (the weights end at the last block): an even number of blocks.
-  // Not F(4x4, 5x5) (28-wide layers, 49 tiles of 64 positions): Caffe
-  // GoogLeNet's inception 3b 5x5 (32 input channels, 96 outputs) alone took
-  // 1.25x the time of F(3x3, 5x5) so, 0.91x in row tasks (build/alternate,
-  // batch 8, 2026-12-04).
+  // Not F(4x4, 5x5) (64 positions a tile): Caffe GoogLeNet's inception 3b
+  // 5x5 (32 input channels, 96 outputs, 28 wide: 49 tiles) alone took 1.25x
+  // the time of F(3x3, 5x5) so, 0.91x in row tasks (build/alternate, batch
+  // 8, 2026-12-04).
   int64_t blocks = (outChannels + l.block - 1) / l.block;
   int64_t groupVectors = blocks / 2 * (l.block / p.vec);
   bool channelTasks = parallel && across * down < p.winogradChannelTasksBelow && blocks % 2 == 0 &&
@@ -367,12 +367,13 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   bool allTiles = l.allTiles && (channelTasks || wholeImages);
   // Else rows of tiles per task: about winogradTaskTiles tiles, which share
   // each weight block the task loads, but at most half the rows, for two
-  // tasks. F(4x4, 5x5) in tasks of winograd5x5Tile4TaskTiles (one row of
-  // tiles by default): AlexNet's conv2 (27 wide, 7 rows of 7 tiles; 48
-  // input channels a group) took 1.07x the samples of F(3x3, 5x5) in 3 row
-  // tasks of 4 rows or 2, 0.86x-0.89x in 7 of one (`perf`, build/alternate,
-  // batch 8, 2026-12-04): a task's transformed input, products and weights
-  // (V, M and U: 64 positions a tile) stay nearer L2's 512 KB.
+  // tasks. F(4x4, 5x5) in tasks of about winograd5x5Tile4TaskTiles tiles
+  // (7 by default: one row of tiles at 28 wide, two at 14): Caffe AlexNet's
+  // conv2 (27 wide, 7 rows of 7 tiles; 48 input channels a group) took
+  // 1.07x the samples of F(3x3, 5x5) in row tasks of 4 or 2 rows, 0.86x-0.89x
+  // in tasks of one (`perf`, build/alternate, batch 8, 2026-12-04): a task's
+  // transformed input, products and weights (V, M and U: 64 positions a
+  // tile) stay nearer L2's 512 KB.
   int64_t taskTiles = l.winogradInput == 8 ? p.winograd5x5Tile4TaskTiles : p.winogradTaskTiles;
   int64_t rows =
       channelTasks || allTiles
