@@ -760,9 +760,9 @@ private:
     return g_.node(next).op == OpKind::Relu ? next : -1;
   }
 
-  // Whether a pool reads conv `conv` through nothing but a batchnorm and a
-  // relu, each read by nothing else: the pool's row tasks may compute it
-  // (the schedule's convIntoPool), each the conv rows its pool rows need
+  // Whether a pool reads conv `conv` through nothing but elementwise ops,
+  // each read by nothing else: the pool's row tasks may compute it (the
+  // schedule's convIntoPool), each the conv rows its pool rows need
   // rounded to whole tiles. Those keep F(3x3, 5x5): torchvision AlexNet's
   // conv2 into pool2 by F(4x4, 5x5) took 1.05x the samples (build/alternate,
   // `perf`, batch 8, 2026-12-04).
@@ -773,7 +773,7 @@ private:
       OpKind op = g_.node(id).op;
       if (op == OpKind::MaxPool || op == OpKind::AvgPool)
         return true;
-      if (op != OpKind::Relu && op != OpKind::BatchNorm)
+      if (!isElementwise(op))
         return false;
     }
     return false;

@@ -103,5 +103,8 @@ private:
 };
 
 const char *opName(OpKind op);
+// relu, sigmoid, tanh, dropout, batchnorm: each output element from the same
+// element of one input.
+bool isElementwise(OpKind op);
 
 } // namespace cnnc

@@ -106,7 +106,8 @@ bool windows(InferCtx &c, bool isPool) {
   }
   if (out[0] < 1 || out[1] < 1) {
     c.error("kernel", "output size " + shapeStr({out[0], out[1]}) + " is below 1: the " +
-                          std::to_string(eff[0]) + "x" + std::to_string(eff[1]) + " window does not fit the padded " +
+                          std::to_string(eff[0]) + "x" + std::to_string(eff[1]) +
+                          " window does not fit the padded " +
                           shapeStr({in.h + p.top + p.bottom, in.w + p.left + p.right}) + " input");
     return false;
   }
@@ -394,6 +395,11 @@ const OpInfo *findOp(const std::string &name) {
 const OpInfo &opInfo(OpKind kind) { return opTable().at(static_cast<size_t>(kind)); }
 
 const char *opName(OpKind op) { return opInfo(op).name; }
+
+bool isElementwise(OpKind op) {
+  return op == OpKind::Relu || op == OpKind::Sigmoid || op == OpKind::Tanh ||
+         op == OpKind::Dropout || op == OpKind::BatchNorm;
+}
 
 bool inferNode(InferCtx &ctx) {
   Node &n = ctx.node;

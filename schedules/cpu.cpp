@@ -360,8 +360,9 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   // 8, 2026-12-04).
   int64_t blocks = (outChannels + l.block - 1) / l.block;
   int64_t groupVectors = blocks / 2 * (l.block / p.vec);
-  bool channelTasks = parallel && across * down < p.winogradChannelTasksBelow && blocks % 2 == 0 &&
-                      l.winogradInput < 8;
+  bool fourByFive = l.winogradInput == 8; // F(4x4, 5x5)
+  bool channelTasks =
+      parallel && across * down < p.winogradChannelTasksBelow && blocks % 2 == 0 && !fourByFive;
   // Blocks sized for all the tiles (winogradAllTilesBlock), computed for
   // all of them at once where a task computes them all.
   bool allTiles = l.allTiles && (channelTasks || wholeImages);
@@ -374,7 +375,7 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   // in tasks of one (`perf`, build/alternate, batch 8, 2026-12-04): a task's
   // transformed input, products and weights (V, M and U: 64 positions a
   // tile) stay nearer L2's 512 KB.
-  int64_t taskTiles = l.winogradInput == 8 ? p.winograd5x5Tile4TaskTiles : p.winogradTaskTiles;
+  int64_t taskTiles = fourByFive ? p.winograd5x5Tile4TaskTiles : p.winogradTaskTiles;
   int64_t rows =
       channelTasks || allTiles
           ? down
@@ -600,11 +601,6 @@ int fusedPool(const Graph &g, const LoweredNet &net, const Node &conv, const Cpu
       net.consumers[static_cast<size_t>(id)].size() != 1)
     return -1;
   return id;
-}
-
-bool isElementwise(OpKind op) {
-  return op == OpKind::Relu || op == OpKind::Sigmoid || op == OpKind::Tanh ||
-         op == OpKind::Dropout || op == OpKind::BatchNorm;
 }
 
 // The conv whose output reaches node `id` (the conv itself, or what reads

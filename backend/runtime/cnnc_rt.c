@@ -397,7 +397,7 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
                           (zeros past r), r = ceil(r / S):
                           F(2, 3), F(4, 3), F(3, 4) or F(4, 4);
                           WINO_BN: times the folded batchnorm's scale */
-    static const double G23[8][5] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    static const double G23[4][5] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
     int64_t B = a->dims[0], I = a->dims[1], E = a->dims[2], O = a->sources[0].shape[0];
     int S = a->stride, K = (int)a->sources[0].shape[3], R = (K + S - 1) / S;
     int T = E == 64 ? 8 : E == 49 ? 7 : (E == 36 ? 6 : 4);
