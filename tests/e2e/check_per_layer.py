@@ -1,5 +1,6 @@
 """cnnc bench --per-layer --json on a network: every conv and fc layer that
-`cnnc summary` lists has exactly one entry and no time is negative. (The
+`cnnc summary` lists has exactly one entry, no time is negative and each
+entry names the profiler samples its time rests on. (The
 times themselves are not checked: on networks this small Halide's profiler
 puts few or none of its samples in the layers. Its report's parsing is
 tests/library/bench_test.cpp.)
@@ -30,6 +31,10 @@ def main():
         failures.append("weighted layers not listed: %s" % missing)
     if any(l["ms"] < 0 for l in layers):
         failures.append("a negative time")
+    if any(l.get("samples", -1) < 0 for l in layers):
+        failures.append("a layer without its profiler samples")
+    if any(l["samples"] > 0 and l["ms"] == 0 for l in layers if "samples" in l):
+        failures.append("samples but no time")
     total = sum(l["ms"] for l in layers)
     for f in failures:
         print("FAIL:", f)

@@ -31,26 +31,34 @@ cnnc_pipeline
 } // namespace
 
 TEST_CASE("the profiler's report gives each node its share of its pipeline's time per run") {
-  std::map<int, double> perNode = parseProfile(kPartsReport);
+  std::map<int, LayerProfile> perNode = parseProfile(kPartsReport);
   REQUIRE(perNode.size() == 4);
   // A node's Funcs add up (n3's padded copy and its conv).
-  CHECK(perNode[3] == Approx(0.6));
-  CHECK(perNode[1] == Approx(0.5));
-  CHECK(perNode[52] == Approx(1.0));
+  CHECK(perNode[3].ms == Approx(0.6));
+  CHECK(perNode[1].ms == Approx(0.5));
+  CHECK(perNode[52].ms == Approx(1.0));
   // The cut node: its time in the first part only, not again as the call
   // of that part from cnnc_pipeline.
-  CHECK(perNode[41] == Approx(0.8));
+  CHECK(perNode[41].ms == Approx(0.8));
+}
+
+TEST_CASE("a node's samples are its share of its pipeline's samples") {
+  std::map<int, LayerProfile> perNode = parseProfile(kPartsReport);
+  CHECK(perNode[3].samples == Approx(3));    // 30 % of cnnc_part0's 10
+  CHECK(perNode[52].samples == Approx(2.5)); // 25 % of cnnc_pipeline's 10
+  CHECK(perNode[41].samples == Approx(4));   // the call of the part not counted again
 }
 
 TEST_CASE("a library in one pipeline has no call to skip") {
-  std::map<int, double> perNode = parseProfile(R"(cnnc_pipeline
+  std::map<int, LayerProfile> perNode = parseProfile(R"(cnnc_pipeline
  total time: 3.000000 ms  samples: 3  runs: 3  time per run: 1.000000 ms
     n1_conv:                                   0.600ms (60.0%)    stack: 224
     n2$0:                                      0.300ms (30.0%)
     waiting:                                   0.100ms (10.0%)
 )");
   REQUIRE(perNode.size() == 2);
-  CHECK(perNode[1] == Approx(0.6));
-  CHECK(perNode[2] == Approx(0.3));
+  CHECK(perNode[1].ms == Approx(0.6));
+  CHECK(perNode[2].ms == Approx(0.3));
+  CHECK(perNode[1].samples == Approx(1.8));
   CHECK(parseProfile("").empty());
 }

@@ -89,39 +89,46 @@ int runChild(const std::string &dir, const BenchOptions &o, const std::string &t
 } // namespace
 
 // Reads Halide's profiler report: for each pipeline, its name on a line of
-// its own, "time per run: T ms", then lines "    NAME: 1.234ms (5.6%) ...";
-// a Func's time per run is its percentage of T. Func names start with
+// its own, "samples: S ... time per run: T ms", then lines "    NAME:
+// 1.234ms (5.6%) ..."; a Func's time per run is its percentage of T, its
+// samples that percentage of S. Func names start with
 // n<node id>; others (waiting, malloc) are skipped. A library compiled in
 // parts (backend/library.cpp) reports each part's pipeline: cnnc_pipeline's
 // line for the node where the part before ends is the call of that part,
 // whose own lines hold the time, and is skipped.
-std::map<int, double> parseProfile(const std::string &report) {
-  std::map<std::string, std::map<int, double>> pipelines;
+std::map<int, LayerProfile> parseProfile(const std::string &report) {
+  std::map<std::string, std::map<int, LayerProfile>> pipelines;
   std::string pipeline;
-  double perRun = 0;
+  double perRun = 0, samples = 0;
   std::smatch m;
-  std::regex header(R"(time per run: ([0-9.]+) ms)");
+  std::regex header(R"(samples: ([0-9]+) .*time per run: ([0-9.]+) ms)");
   std::regex line(R"(^\s+n(\d+)[^:\s]*:\s+[0-9.]+ms\s+\(\s*([0-9.]+)%\))");
   std::istringstream in(report);
   std::string l;
   while (std::getline(in, l)) {
     if (!l.empty() && !std::isspace(static_cast<unsigned char>(l[0]))) {
       pipeline = l;
-      perRun = 0;
+      perRun = samples = 0;
     } else if (std::regex_search(l, m, header)) {
-      perRun = std::stod(m[1]);
+      samples = std::stod(m[1]);
+      perRun = std::stod(m[2]);
     } else if (std::regex_search(l, m, line)) {
-      pipelines[pipeline][std::stoi(m[1])] += perRun * std::stod(m[2]) / 100;
+      LayerProfile &p = pipelines[pipeline][std::stoi(m[1])];
+      double share = std::stod(m[2]) / 100;
+      p.ms += perRun * share;
+      p.samples += samples * share;
     }
   }
-  std::map<int, double> perNode;
+  std::map<int, LayerProfile> perNode;
   for (const auto &[name, nodes] : pipelines)
-    for (const auto &[id, ms] : nodes) {
+    for (const auto &[id, prof] : nodes) {
       bool call = name == "cnnc_pipeline" &&
                   std::any_of(pipelines.begin(), pipelines.end(),
                               [&](const auto &p) { return p.first != name && p.second.count(id); });
-      if (!call)
-        perNode[id] += ms;
+      if (!call) {
+        perNode[id].ms += prof.ms;
+        perNode[id].samples += prof.samples;
+      }
     }
   return perNode;
 }
@@ -187,10 +194,10 @@ int bench(const Graph &g, const BenchOptions &o) {
     return ms > 0 ? 2.0 * static_cast<double>(macs) * static_cast<double>(o.batch) / ms / 1e6 : 0;
   };
   double netGflops = gflops(tot.macs, median);
-  std::map<int, double> perNode = parseProfile(report);
+  std::map<int, LayerProfile> perNode = parseProfile(report);
   double profiled = 0;
-  for (const auto &[id, ms] : perNode)
-    profiled += ms;
+  for (const auto &[id, prof] : perNode)
+    profiled += prof.ms;
 
   if (o.json) {
     std::printf("{\"network\": %s, \"batch\": %lld, \"target\": %s, \"runs\": %zu, "
@@ -207,12 +214,12 @@ int bench(const Graph &g, const BenchOptions &o) {
       for (const auto &n : g.nodes()) {
         if (!perNode.count(n->id))
           continue;
-        double ms = perNode[n->id];
-        std::printf("%s\n  {\"name\": %s, \"op\": %s, \"ms\": %.4f, \"gflops\": %.2f, "
-                    "\"percent_of_peak\": %.2f}",
+        const LayerProfile &prof = perNode[n->id];
+        std::printf("%s\n  {\"name\": %s, \"op\": %s, \"ms\": %.4f, \"samples\": %.0f, "
+                    "\"gflops\": %.2f, \"percent_of_peak\": %.2f}",
                     first ? "" : ",", jsonString(n->name).c_str(),
-                    jsonString(opName(n->op)).c_str(), ms, gflops(n->macs, ms),
-                    100 * gflops(n->macs, ms) / peak);
+                    jsonString(opName(n->op)).c_str(), prof.ms, prof.samples,
+                    gflops(n->macs, prof.ms), 100 * gflops(n->macs, prof.ms) / peak);
         first = false;
       }
       std::printf("]");
@@ -228,36 +235,50 @@ int bench(const Graph &g, const BenchOptions &o) {
               "compiled in %.1f s\n",
               netGflops, 100 * netGflops / peak, peak, threads, compileS);
   if (o.perLayer) {
-    std::printf("\nper layer (Halide's profiler; its runs are slower than plain ones: %.3f ms "
-                "in all)\n%-32s %-14s %9s %9s %7s\n",
-                profiled, "layer", "op", "ms", "GFLOP/s", "% peak");
+    // Halide's profiler samples each thread's current Func once a
+    // millisecond: a layer of k samples is timed to about 1/sqrt(k), and its
+    // rate is printed from kRateSamples on (GoogLeNet's small 5x5 convs at
+    // batch 1 got 2 samples in 3 s and read as 434 % of peak).
+    const double kRateSamples = 25;
+    std::printf("\nper layer (Halide's profiler, a sample a millisecond; its runs are slower than "
+                "plain ones: %.3f ms in all)\n%-32s %-14s %9s %8s %9s %7s\n",
+                profiled, "layer", "op", "ms", "samples", "GFLOP/s", "% peak");
     double convMs = 0, concatMs = 0;
     int64_t convMacs = 0;
+    bool few = false;
     for (const auto &n : g.nodes()) {
       if (!perNode.count(n->id))
         continue;
-      double ms = perNode[n->id];
+      double ms = perNode[n->id].ms, samples = perNode[n->id].samples;
       if (n->op == OpKind::Conv) {
         convMs += ms;
         convMacs += n->macs;
       }
       if (n->op == OpKind::Concat)
         concatMs += ms;
-      if (n->macs)
-        std::printf("%-32s %-14s %9.3f %9.1f %6.0f%%\n", n->name.c_str(), opName(n->op), ms,
-                    gflops(n->macs, ms), 100 * gflops(n->macs, ms) / peak);
-      else
-        std::printf("%-32s %-14s %9.3f %9s %7s\n", n->name.c_str(), opName(n->op), ms, "-", "-");
+      if (n->macs && samples >= kRateSamples) {
+        std::printf("%-32s %-14s %9.3f %8.0f %9.1f %6.0f%%\n", n->name.c_str(), opName(n->op), ms,
+                    samples, gflops(n->macs, ms), 100 * gflops(n->macs, ms) / peak);
+      } else {
+        few = few || n->macs > 0;
+        std::printf("%-32s %-14s %9.3f %8.0f %9s %7s\n", n->name.c_str(), opName(n->op), ms,
+                    samples, n->macs ? "few" : "-", n->macs ? "few" : "-");
+      }
     }
     // Convs that write into a concat store their tiles in the concat's
     // update: the second line counts that time too.
     if (convMs > 0)
-      std::printf("%-32s %-14s %9.3f %9.1f %6.0f%%\n", "all convolutions", "conv", convMs,
+      std::printf("%-32s %-14s %9.3f %8s %9.1f %6.0f%%\n", "all convolutions", "conv", convMs, "",
                   gflops(convMacs, convMs), 100 * gflops(convMacs, convMs) / peak);
     if (convMs > 0 && concatMs > 0)
-      std::printf("%-32s %-14s %9.3f %9.1f %6.0f%%\n", "all convolutions and concats", "",
-                  convMs + concatMs, gflops(convMacs, convMs + concatMs),
+      std::printf("%-32s %-14s %9.3f %8s %9.1f %6.0f%%\n", "all convolutions and concats", "",
+                  convMs + concatMs, "", gflops(convMacs, convMs + concatMs),
                   100 * gflops(convMacs, convMs + concatMs) / peak);
+    std::printf("\nGFLOP/s count a conv's direct multiply-adds: a Winograd conv computes fewer, "
+                "and may pass 100 %% of peak.\nA conv written into its concat in place has its "
+                "last stage in the concat's time.\n");
+    if (few)
+      std::printf("\"few\": under %.0f samples, no rate (run longer: --seconds).\n", kRateSamples);
   }
   return 0;
 }

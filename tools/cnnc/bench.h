@@ -23,8 +23,15 @@ struct BenchOptions {
 // Returns the exit status.
 int bench(const Graph &g, const BenchOptions &o);
 
-// Milliseconds per run by node id, from the report of Halide's profiler
-// (`profile` feature) that a library's runtime prints at exit.
-std::map<int, double> parseProfile(const std::string &report);
+// A node's share of Halide's profiler report: milliseconds per run, and the
+// profiler's samples (one a millisecond) that the estimate rests on.
+struct LayerProfile {
+  double ms = 0;
+  double samples = 0;
+};
+
+// By node id, from the report of Halide's profiler (`profile` feature) that
+// a library's runtime prints at exit.
+std::map<int, LayerProfile> parseProfile(const std::string &report);
 
 } // namespace cnnc

@@ -60,7 +60,8 @@ Options:
   --budget SECONDS    tune: time for the search, compiles included (default
                       300)
   --per-layer         bench: time each layer too
-  --seconds S         bench: how long to run after warming up (default 3)
+  --seconds S         bench: how long to run after warming up (default 3; 10
+                      with --per-layer)
   --json              summary, bench: print one JSON object instead of a table
   --emit ast|ir|halide|asm
                       print a stage of the compiler to standard output:
@@ -133,15 +134,17 @@ const char *kBenchHelp =
                   [--schedule S.json] [--seconds S]
 
 Compiles the network, loads `cnnc init` weights (seed 1), runs a random batch
-3 times to warm up and then repeatedly for S seconds (default 3), and prints
-the median time with the 10th and 90th percentiles, images/s, GFLOP/s
-(2 x multiply-adds per second) and the percentage of the machine's fp32 FMA
-peak, measured on all threads right after. --per-layer compiles with Halide's
-profiler and adds each layer's time, GFLOP/s and % of peak (profiled runs are
-somewhat slower than plain ones). --schedule S.json compiles with the
-schedule parameters of S.json (docs/schedules.md). Times are for this machine
-as it is: run benchmarks on a quiet machine and compare only numbers from one
-run.
+3 times to warm up and then repeatedly for S seconds (default 3; 10 with
+--per-layer), and prints the median time with the 10th and 90th percentiles,
+images/s, GFLOP/s (2 x multiply-adds per second) and the percentage of the
+machine's fp32 FMA peak, measured on all threads right after. --per-layer
+compiles with Halide's profiler and adds each layer's time, the profiler's
+samples it rests on (one a millisecond), GFLOP/s and % of peak, the last two
+only from 25 samples on (profiled runs are somewhat slower than plain ones;
+a Winograd conv's GFLOP/s count its direct multiply-adds). --schedule S.json
+compiles with the schedule parameters of S.json (docs/schedules.md). Times are
+for this machine as it is: run benchmarks on a quiet machine and compare only
+numbers from one run.
 )";
 
 const char *kTuneHelp =
@@ -177,7 +180,7 @@ struct Options {
   uint64_t seed = 1;
   int64_t batch = 1;
   bool perLayer = false;
-  double seconds = 3;
+  double seconds = 0; // bench's default: 3, or 10 with --per-layer
   double budget = 300;
   bool json = false;
   bool werror = false;
@@ -338,7 +341,7 @@ int run(const Options &o) {
     b.lib = lib;
     b.perLayer = o.perLayer;
     b.json = o.json;
-    b.seconds = o.seconds;
+    b.seconds = o.seconds > 0 ? o.seconds : o.perLayer ? 10 : 3;
     return bench(*graph, b);
   }
   if (o.command == "tune") {
