@@ -235,9 +235,9 @@ int bench(const Graph &g, const BenchOptions &o) {
               "compiled in %.1f s\n",
               netGflops, 100 * netGflops / peak, peak, threads, compileS);
   if (o.perLayer) {
-    // Halide's profiler samples each thread's current Func once a
-    // millisecond: a layer of k samples is timed to about 1/sqrt(k), and its
-    // rate is printed from kRateSamples on (GoogLeNet's small 5x5 convs at
+    // Halide's profiler takes a sample once a millisecond: a layer of k
+    // samples is timed to about 1/sqrt(k), and its rate is printed from
+    // kRateSamples on (GoogLeNet's small 5x5 convs at
     // batch 1 got 2 samples in 3 s and read as 434 % of peak).
     const double kRateSamples = 25;
     std::printf("\nper layer (Halide's profiler, a sample a millisecond; its runs are slower than "
