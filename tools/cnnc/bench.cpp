@@ -126,8 +126,9 @@ std::map<int, LayerProfile> parseProfile(const std::string &report) {
                   std::any_of(pipelines.begin(), pipelines.end(),
                               [&](const auto &p) { return p.first != name && p.second.count(id); });
       if (!call) {
-        perNode[id].ms += prof.ms;
-        perNode[id].samples += prof.samples;
+        LayerProfile &sum = perNode[id];
+        sum.ms += prof.ms;
+        sum.samples += prof.samples;
       }
     }
   return perNode;
@@ -212,9 +213,10 @@ int bench(const Graph &g, const BenchOptions &o) {
       std::printf(", \"layers\": [");
       bool first = true;
       for (const auto &n : g.nodes()) {
-        if (!perNode.count(n->id))
+        auto found = perNode.find(n->id);
+        if (found == perNode.end())
           continue;
-        const LayerProfile &prof = perNode[n->id];
+        const LayerProfile &prof = found->second;
         std::printf("%s\n  {\"name\": %s, \"op\": %s, \"ms\": %.4f, \"samples\": %.0f, "
                     "\"gflops\": %.2f, \"percent_of_peak\": %.2f}",
                     first ? "" : ",", jsonString(n->name).c_str(),
@@ -243,37 +245,45 @@ int bench(const Graph &g, const BenchOptions &o) {
     std::printf("\nper layer (Halide's profiler, a sample a millisecond; its runs are slower than "
                 "plain ones: %.3f ms in all)\n%-32s %-14s %9s %8s %9s %7s\n",
                 profiled, "layer", "op", "ms", "samples", "GFLOP/s", "% peak");
-    double convMs = 0, concatMs = 0;
-    int64_t convMacs = 0;
     bool few = false;
+    // A line of the table: the rate from kRateSamples samples on, of work
+    // that has multiply-adds.
+    auto row = [&](const std::string &name, const char *op, double ms, double samples,
+                   int64_t macs) {
+      if (macs && samples >= kRateSamples) {
+        std::printf("%-32s %-14s %9.3f %8.0f %9.1f %6.0f%%\n", name.c_str(), op, ms, samples,
+                    gflops(macs, ms), 100 * gflops(macs, ms) / peak);
+      } else {
+        few = few || macs > 0;
+        std::printf("%-32s %-14s %9.3f %8.0f %9s %7s\n", name.c_str(), op, ms, samples,
+                    macs ? "few" : "-", macs ? "few" : "-");
+      }
+    };
+    LayerProfile convs, concats;
+    int64_t convMacs = 0;
     for (const auto &n : g.nodes()) {
-      if (!perNode.count(n->id))
+      auto found = perNode.find(n->id);
+      if (found == perNode.end())
         continue;
-      double ms = perNode[n->id].ms, samples = perNode[n->id].samples;
+      const LayerProfile &prof = found->second;
       if (n->op == OpKind::Conv) {
-        convMs += ms;
+        convs.ms += prof.ms;
+        convs.samples += prof.samples;
         convMacs += n->macs;
       }
-      if (n->op == OpKind::Concat)
-        concatMs += ms;
-      if (n->macs && samples >= kRateSamples) {
-        std::printf("%-32s %-14s %9.3f %8.0f %9.1f %6.0f%%\n", n->name.c_str(), opName(n->op), ms,
-                    samples, gflops(n->macs, ms), 100 * gflops(n->macs, ms) / peak);
-      } else {
-        few = few || n->macs > 0;
-        std::printf("%-32s %-14s %9.3f %8.0f %9s %7s\n", n->name.c_str(), opName(n->op), ms,
-                    samples, n->macs ? "few" : "-", n->macs ? "few" : "-");
+      if (n->op == OpKind::Concat) {
+        concats.ms += prof.ms;
+        concats.samples += prof.samples;
       }
+      row(n->name, opName(n->op), prof.ms, prof.samples, n->macs);
     }
     // Convs that write into a concat store their tiles in the concat's
     // update: the second line counts that time too.
-    if (convMs > 0)
-      std::printf("%-32s %-14s %9.3f %8s %9.1f %6.0f%%\n", "all convolutions", "conv", convMs, "",
-                  gflops(convMacs, convMs), 100 * gflops(convMacs, convMs) / peak);
-    if (convMs > 0 && concatMs > 0)
-      std::printf("%-32s %-14s %9.3f %8s %9.1f %6.0f%%\n", "all convolutions and concats", "",
-                  convMs + concatMs, "", gflops(convMacs, convMs + concatMs),
-                  100 * gflops(convMacs, convMs + concatMs) / peak);
+    if (convs.ms > 0)
+      row("all convolutions", "conv", convs.ms, convs.samples, convMacs);
+    if (convs.ms > 0 && concats.ms > 0)
+      row("all convolutions and concats", "", convs.ms + concats.ms,
+          convs.samples + concats.samples, convMacs);
     std::printf("\nGFLOP/s count a conv's direct multiply-adds: a Winograd conv computes fewer, "
                 "and may pass 100 %% of peak.\nA conv written into its concat in place has its "
                 "last stage in the concat's time.\n");
