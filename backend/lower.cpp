@@ -388,6 +388,8 @@ private:
       if (r == 5 && opts_.winograd5x5Tile4Width > 0 &&
           node.shape.w >= opts_.winograd5x5Tile4Width && !readByPool(node))
         l.winograd = 4;
+      if (r == 5 && node.shape.w < opts_.winograd5x5Tile2Below)
+        l.winograd = 2;
       if (r == 3 && a.stride[1] == 1 && winograd5x5(node.shape, opts_))
         l.winograd = 5;
       int64_t tiles = (node.shape.w + l.winograd - 1) / l.winograd;

@@ -120,6 +120,12 @@ struct LowerOptions {
   // one, 3136 a pair of channels over a 28 x 28 output where F(3x3) has
   // 4900; not where a pool alone reads the conv (readByPool in lower.cpp).
   int winograd5x5Tile4Width = 0;
+  // ... and by F(2x2, 5x5) where the output is narrower than this (0: none),
+  // whatever the two above: a 7 x 7 output is 16 tiles of 36 positions
+  // instead of 4 of 64, more products (576 a pair of channels, not 256)
+  // but fewer transformed weights to read (36 a pair, not 64) and more
+  // tiles to share each.
+  int winograd5x5Tile2Below = 0;
   // 3x3 convs with stride 1 and an output at least this wide (0: none) by
   // F(5x5, 3x3) where it computes fewer products than F(4x4, 3x3): 49 a 5x5
   // tile against 36 a 4x4 one, over the whole tiles that cover the output

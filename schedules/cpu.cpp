@@ -79,6 +79,14 @@ CpuParams defaultCpuParams(const Target &t) {
       // GoogLeNet's inceptions 0.92x-0.96x the samples, Caffe AlexNet's
       // conv2 0.88x.
       p.winograd5x5Tile4Width = 1;
+      // ... but F(2x2, 5x5) on 7-wide ones (Caffe GoogLeNet's inception 5a
+      // and 5b): at batch 1 F(4x4)'s 4 tiles share each of its transformed
+      // weights, read from memory, and fill no register tile. By `perf`
+      // (build/alternate, batch 1, 2026-12-04), their 5x5 stages 0.61x-0.71x
+      // and 0.66x-0.82x the samples in three runs (direct convs had measured
+      // 0.83x and 0.95x, F(3x3, 5x5) 1.00x; F(2x2, 5x5) on the 14-wide 5x5s
+      // too 1.13x on inception 4e's); the network 1.00x at batch 1 and 8.
+      p.winograd5x5Tile2Below = 8;
     }
   } else {
     p.vec = 4;
@@ -110,6 +118,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"winograd_5x5_3x3", nullptr, &CpuParams::winograd5x5Tile3, 0, 1},
       {"winograd_5x5_4x4_width", &CpuParams::winograd5x5Tile4Width, nullptr, 0, 1 << 20},
       {"winograd_5x5_4x4_task_tiles", &CpuParams::winograd5x5Tile4TaskTiles, nullptr, 1, 1 << 20},
+      {"winograd_5x5_2x2_below", &CpuParams::winograd5x5Tile2Below, nullptr, 0, 1 << 20},
       {"winograd_5x5_width", &CpuParams::winograd5x5Width, nullptr, 0, 1 << 20},
       {"winograd_register_tiles", &CpuParams::winogradRegisterTiles, nullptr, 0, 1 << 20},
       {"winograd_strided", nullptr, &CpuParams::winogradStrided, 0, 1},
@@ -159,6 +168,7 @@ LowerOptions layoutOptions(const CpuParams &p) {
   o.winograd4x4Width = p.winograd4x4 ? 1 : p.winograd4x4Width;
   o.winograd5x5Tile3 = p.winograd5x5Tile3;
   o.winograd5x5Tile4Width = p.winograd5x5Tile4Width;
+  o.winograd5x5Tile2Below = p.winograd5x5Tile2Below;
   o.winograd5x5Width = p.winograd5x5Width;
   o.winogradRegisterTiles = p.winogradRegisterTiles;
   o.winogradStrided = p.winogradStrided;

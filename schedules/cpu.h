@@ -59,6 +59,9 @@ struct CpuParams {
   // winograd5x5Tile4Width); 0: none.
   int winograd5x5Tile4Width = 0;
   int winograd5x5Tile4TaskTiles = 7; // ... their tiles per task (whole rows of tiles)
+  // 5x5 layers narrower than this by F(2x2, 5x5) (LowerOptions::
+  // winograd5x5Tile2Below); 0: none.
+  int winograd5x5Tile2Below = 0;
   // 3x3 layers at least this wide by F(5x5, 3x3) where it computes fewer
   // products than F(4x4, 3x3) (LowerOptions::winograd5x5Width); 0: none.
   int winograd5x5Width = 0;

@@ -88,6 +88,9 @@ TEST_CASE("Zen 3's AVX2 defaults take Winograd as far as Zen 4's F(4x4) and F(2x
   // F(4x4, 5x5) on every 5x5 conv (but those a pool alone reads)
   CHECK(zen3.winograd5x5Tile4Width == 1);
   CHECK(avx2.winograd5x5Tile4Width == 0);
+  // ... but F(2x2, 5x5) on those narrower than 8 (inception 5a and 5b)
+  CHECK(zen3.winograd5x5Tile2Below == 8);
+  CHECK(avx2.winograd5x5Tile2Below == 0);
 }
 
 TEST_CASE("settings written as JSON read back") {
@@ -118,7 +121,7 @@ TEST_CASE("schedule file errors name the place and what was expected") {
         "winograd_width, "
         "winograd_4x4, "
         "winograd_4x4_width, winograd_5x5_3x3, winograd_5x5_4x4_width, "
-        "winograd_5x5_4x4_task_tiles, winograd_5x5_width, "
+        "winograd_5x5_4x4_task_tiles, winograd_5x5_2x2_below, winograd_5x5_width, "
         "winograd_register_tiles, "
         "winograd_strided, "
         "winograd_task_tiles, "
