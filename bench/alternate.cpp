@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
     double median = e.ms[e.ms.size() / 2];
     if (base == 0)
       base = median;
-    std::printf("%-40s min %8.2f  p25 %8.2f  median %8.2f ms  %5.2fx\n", e.lib.c_str(), e.ms[0],
+    std::printf("%-40s min %8.3f  p25 %8.3f  median %8.3f ms  %5.3fx\n", e.lib.c_str(), e.ms[0],
                 e.ms[e.ms.size() / 4], median, median / base);
   }
   return 0;
