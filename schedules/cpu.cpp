@@ -84,8 +84,9 @@ CpuParams defaultCpuParams(const Target &t) {
       // weights, read from memory, and fill no register tile. By `perf`
       // (build/alternate, batch 1, 2026-12-04), their 5x5 stages 0.61x-0.71x
       // and 0.66x-0.82x the samples in three runs (direct convs had measured
-      // 0.83x and 0.95x, F(3x3, 5x5) 1.00x; F(2x2, 5x5) on the 14-wide 5x5s
-      // too 1.13x on inception 4e's); the network 1.00x at batch 1 and 8.
+      // 0.83x and 0.95x, F(3x3, 5x5) the network 1.00x; F(2x2, 5x5) on the
+      // 14-wide 5x5s too 1.13x on inception 4e's); the network 1.00x at
+      // batch 1 and 8.
       p.winograd5x5Tile2Below = 8;
     }
   } else {
