@@ -151,6 +151,7 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
     if (fives) {
       c.push_back({"winograd_5x5_3x3", d.winograd5x5Tile3 ? 0 : 1});
       others("winograd_5x5_4x4_width", {0, 14, 28}, d.winograd5x5Tile4Width);
+      others("winograd_5x5_2x2_below", {0, 8}, d.winograd5x5Tile2Below);
     }
     if (groups)
       c.push_back({"winograd_group_inputs", d.winogradGroupInputs ? 0 : 1});
