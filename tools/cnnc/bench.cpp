@@ -125,11 +125,8 @@ std::map<int, LayerProfile> parseProfile(const std::string &report) {
       bool call = name == "cnnc_pipeline" &&
                   std::any_of(pipelines.begin(), pipelines.end(),
                               [&](const auto &p) { return p.first != name && p.second.count(id); });
-      if (!call) {
-        LayerProfile &sum = perNode[id];
-        sum.ms += prof.ms;
-        sum.samples += prof.samples;
-      }
+      if (!call)
+        perNode[id] += prof;
     }
   return perNode;
 }
@@ -267,23 +264,22 @@ int bench(const Graph &g, const BenchOptions &o) {
         continue;
       const LayerProfile &prof = found->second;
       if (n->op == OpKind::Conv) {
-        convs.ms += prof.ms;
-        convs.samples += prof.samples;
+        convs += prof;
         convMacs += n->macs;
       }
-      if (n->op == OpKind::Concat) {
-        concats.ms += prof.ms;
-        concats.samples += prof.samples;
-      }
+      if (n->op == OpKind::Concat)
+        concats += prof;
       row(n->name, opName(n->op), prof.ms, prof.samples, n->macs);
     }
     // Convs that write into a concat store their tiles in the concat's
     // update: the second line counts that time too.
     if (convs.ms > 0)
       row("all convolutions", "conv", convs.ms, convs.samples, convMacs);
-    if (convs.ms > 0 && concats.ms > 0)
-      row("all convolutions and concats", "", convs.ms + concats.ms,
-          convs.samples + concats.samples, convMacs);
+    if (convs.ms > 0 && concats.ms > 0) {
+      LayerProfile both = convs;
+      both += concats;
+      row("all convolutions and concats", "", both.ms, both.samples, convMacs);
+    }
     std::printf("\nGFLOP/s count a conv's direct multiply-adds: a Winograd conv computes fewer, "
                 "and may pass 100 %% of peak.\nA conv written into its concat in place has its "
                 "last stage in the concat's time.\n");

@@ -28,6 +28,11 @@ int bench(const Graph &g, const BenchOptions &o);
 struct LayerProfile {
   double ms = 0;
   double samples = 0;
+  LayerProfile &operator+=(const LayerProfile &o) {
+    ms += o.ms;
+    samples += o.samples;
+    return *this;
+  }
 };
 
 // By node id, from the report of Halide's profiler (`profile` feature) that
