@@ -52,6 +52,12 @@ CpuParams defaultCpuParams(const Target &t) {
       // (0.95x, 0.94x at batch 1), GoogLeNet 1.00x (build/alternate,
       // 2026-11-29).
       p.winogradRegisterTiles = 14;
+      // F(4x4, 5x5) on 5x5 layers but those a pool alone reads, as Zen 3:
+      // Caffe AlexNet's conv2 (through its LRN) 0.98x and 0.99x the time at
+      // batch 8, 0.99x at batch 1; Caffe GoogLeNet 1.00x at both
+      // (build/alternate, 2026-12-04); torchvision's libraries the same
+      // bytes.
+      p.winograd5x5Tile4Width = 1;
     }
   } else if (t.arch == Target::X86 && t.has_feature(Target::AVX2)) {
     p.vec = 8;

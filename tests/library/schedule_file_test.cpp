@@ -58,6 +58,9 @@ TEST_CASE("Zen 4's defaults take Winograd further than other AVX-512 targets") {
   CHECK(zen4.winogradRegisterTiles == 14); // 3 x 3 tiles in one register tile
   CHECK(skylake.winogradRegisterTiles == 0);
   CHECK(zen5.winogradRegisterTiles == 0);
+  CHECK(zen4.winograd5x5Tile4Width == 1); // F(4x4, 5x5), as Zen 3
+  CHECK(skylake.winograd5x5Tile4Width == 0);
+  CHECK(zen5.winograd5x5Tile4Width == 0);
   CHECK(zen4.vec == 16);
   CHECK(zen5.winogradWidth == skylake.winogradWidth);
   CHECK(zen5.winograd4x4Width == skylake.winograd4x4Width);
