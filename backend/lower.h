@@ -26,7 +26,7 @@ enum class Pack {
            // e = t * row + column of the t x t transformed kernel, t = m + r - 1
            // (4, 6 or 7, from the extent of e), zero-padded. For a conv of stride
            // s > 1 (winogradStrided), i runs over s^2 I channels: channel
-           // i = s^2 c + s py + px is the phase (px, py) of input channel c,
+           // i = s I py + s c + px is the phase (px, py) of input channel c,
            // whose kernel is g(c, s ky + py, s kx + px) over ceil(r/s) x
            // ceil(r/s) (zeros past r)
   WinoBn,  // Wino of the weights times a folded batchnorm's scale

@@ -392,7 +392,7 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
                           49, 64): F(2, 3), F(4, 3), F(2, 5), F(5, 3), F(4, 4),
                           F(3, 5) or F(4, 5) (r = 5 from the kernel); for a
                           stride S > 1,
-                          i = S^2 c + S py + px is the phase (px, py) of
+                          i = S C py + S c + px is the phase (px, py) of
                           channel c, g its kernel g(c, S ky + py, S kx + px)
                           (zeros past r), r = ceil(r / S):
                           F(2, 3), F(4, 3), F(3, 4) or F(4, 4);
@@ -425,7 +425,7 @@ static void pack(const st_file *f, const st_tensor **src, const arg_t *a, float 
       double scale = a->pack == PACK_WINO_BN && o < O ? bn_scale(f, src + 1, o, a->eps) : 1.0;
       for (int64_t i = 0; i < I; ++i) {
         double g[5][5], gt[8][5]; /* the kernel [ky][kx]; G g */
-        int64_t c = i / (S * S), py = i % (S * S) / S, px = i % S;
+        int64_t py = i / (S * C), c = i / S % C, px = i % S;
         for (int ky = 0; ky < R; ++ky)
           for (int kx = 0; kx < R; ++kx) {
             int64_t sy = S * ky + py, sx = S * kx + px; /* in the source's kernel */
