@@ -225,10 +225,11 @@ private:
       return src;
     const Shape &s = inShape(node);
     Func f(name);
-    Expr inside = x >= 0 && x < static_cast<int>(s.w) && y >= 0 && y < static_cast<int>(s.h);
-    if (likelyInside) // each bound its own, so that the simplifier cannot fold them together
-      inside = likely(x >= 0) && likely(x < static_cast<int>(s.w)) && likely(y >= 0) &&
-               likely(y < static_cast<int>(s.h));
+    // `likelyInside`: each bound likely on its own, so that the simplifier
+    // cannot fold them together (x < w && y < h into max(x, y) < w).
+    auto bound = [&](Expr e) { return likelyInside ? likely(e) : e; };
+    Expr inside = bound(x >= 0) && bound(x < static_cast<int>(s.w)) && bound(y >= 0) &&
+                  bound(y < static_cast<int>(s.h));
     f(c, x, y, n) = select(
         inside,
         src(c, clamp(x, 0, static_cast<int>(s.w) - 1), clamp(y, 0, static_cast<int>(s.h) - 1), n),
