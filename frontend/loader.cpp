@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 
 namespace cnnc {
 
@@ -20,6 +21,12 @@ ReadFile diskReader() {
         std::ifstream in(path, std::ios::binary);
         if (!in) {
           reason = std::strerror(errno);
+          return false;
+        }
+        // A directory opens as a stream and reads as empty: say what it is.
+        struct stat st;
+        if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+          reason = std::strerror(EISDIR);
           return false;
         }
         std::ostringstream ss;

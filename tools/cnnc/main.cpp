@@ -100,7 +100,7 @@ a program: binutils' ld or lld's ld.lld on PATH (or $CNNC_LD); no C compiler
 is needed. For x86-64 Linux it also assembles the code with binutils' as ($CNNC_AS)
 where there is one, so that the fc layers' weight prefetches fetch into L2;
 without it they go without prefetches. Nothing is written unless compilation
-succeeds.
+succeeds. FILE need not end in .cnn where it names an existing file.
 --schedule S.json sets the CPU schedule's named parameters (tile shapes,
 unrolling, fusion, prefetching; docs/schedules.md) over the target's
 defaults; any setting gives the same results, up to float rounding.
@@ -371,6 +371,13 @@ int run(const Options &o) {
   return 0;
 }
 
+bool isCommand(const std::string &word) {
+  for (const char *c : {"check", "summary", "graph", "compile", "init", "run", "bench", "tune"})
+    if (word == c)
+      return true;
+  return false;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -379,8 +386,12 @@ int main(int argc, char **argv) {
     std::cout << kUsage;
     return o.help ? 0 : 1;
   }
-  // `cnnc net.cnn -o net.so`: the command is the compile itself.
-  if (o.command.size() > 4 && o.command.compare(o.command.size() - 4, 4, ".cnn") == 0) {
+  // `cnnc net.cnn -o net.so`: the command is the compile itself. A first word
+  // that is no command is the network's file where it ends in .cnn, holds a
+  // '/' or names something on disk (whatever its name ends in).
+  if (!isCommand(o.command) &&
+      ((o.command.size() > 4 && o.command.compare(o.command.size() - 4, 4, ".cnn") == 0) ||
+       o.command.find('/') != std::string::npos || access(o.command.c_str(), F_OK) == 0)) {
     if (!o.input.empty())
       usageError("unexpected argument '" + o.input + "'");
     o.input = o.command;
