@@ -124,9 +124,9 @@ the same file on every machine.
 const char *kRunHelp = R"(usage: cnnc run net.so --weights W [--input X.npy] [--batch N] [-o Y.npy]
 
 Loads a library made by cnnc, reads the weights, runs one batch (the input
-file's, or --batch images of random normal input), and prints the output's
-shape, each image's top-5 entries and the time of the run. -o writes the
-output as float32 .npy.
+file's, or --batch images of random normal input; given both, they must
+agree), and prints the output's shape, each image's top-5 entries and the
+time of the run. -o writes the output as float32 .npy.
 )";
 
 const char *kBenchHelp =
@@ -179,6 +179,7 @@ struct Options {
   std::string data;
   uint64_t seed = 1;
   int64_t batch = 1;
+  bool batchGiven = false;
   bool perLayer = false;
   double seconds = 0; // bench's default: 3, or 10 with --per-layer
   double budget = 300;
@@ -245,9 +246,10 @@ Options parseArgs(int argc, char **argv) {
       o.data = value("--input");
     else if (a == "--seed")
       o.seed = std::strtoull(number(value("--seed"), "--seed").c_str(), nullptr, 10);
-    else if (a == "--batch")
+    else if (a == "--batch") {
       o.batch = std::strtoll(number(value("--batch"), "--batch").c_str(), nullptr, 10);
-    else if (!a.empty() && a[0] == '-')
+      o.batchGiven = true;
+    } else if (!a.empty() && a[0] == '-')
       usageError("unknown option '" + a + "'");
     else if (o.command.empty())
       o.command = a;
@@ -428,7 +430,7 @@ int main(int argc, char **argv) {
     if (o.command == "run") {
       if (o.weights.empty())
         usageError("run needs --weights W.safetensors");
-      return runLibrary({o.input, o.weights, o.data, o.output, o.batch});
+      return runLibrary({o.input, o.weights, o.data, o.output, o.batch, o.batchGiven});
     }
     return run(o);
   } catch (const UserError &e) {

@@ -44,6 +44,9 @@ int runLibrary(const RunOptions &o) {
     if (shape.size() != 4 || shape[1] != in[0] || shape[2] != in[1] || shape[3] != in[2])
       return fail("'" + o.input + "' must hold [N, " + std::to_string(in[0]) + ", " +
                   std::to_string(in[1]) + ", " + std::to_string(in[2]) + "] floats");
+    if (o.batchGiven && o.batch != shape[0])
+      return fail("--batch " + std::to_string(o.batch) + " disagrees with '" + o.input +
+                  "': " + std::to_string(shape[0]) + (shape[0] == 1 ? " image" : " images"));
     batch = shape[0];
   } else {
     if (batch < 1)

@@ -9,9 +9,10 @@ namespace cnnc {
 struct RunOptions {
   std::string library;
   std::string weights;
-  std::string input;  // .npy; random when empty
-  std::string output; // .npy to write, or empty
-  int64_t batch = 1;  // when there is no input file
+  std::string input;       // .npy; random when empty
+  std::string output;      // .npy to write, or empty
+  int64_t batch = 1;       // when there is no input file
+  bool batchGiven = false; // --batch given: the input file must agree
 };
 
 // Returns the exit status: 0, or 1 after printing the error.
