@@ -23,30 +23,24 @@ Loc locOf(int fileId, const Token *t) {
 
 // Byte offset of the first invalid UTF-8 sequence, or npos.
 size_t invalidUtf8(const std::string &s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (len == 0 || (len > 1 && c < 0xc2 && len == 2) || i + static_cast<size_t>(len) > s.size())
-      return i;
-    for (int k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + static_cast<size_t>(k)]) >> 6) != 2)
-        return i;
-    uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
-    for (int k = 1; k < len; ++k)
-      cp = (cp << 6) | (static_cast<unsigned char>(s[i + static_cast<size_t>(k)]) & 0x3fu);
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
+  for (size_t i = 0; i < s.size();) {
+    int len = utf8Length(s, i);
+    if (len == 0)
       return i;
     i += static_cast<size_t>(len);
   }
   return std::string::npos;
 }
 
+// The location of a byte of f, whose line up to it is valid UTF-8: its
+// column counts characters, as ANTLR's do.
 Loc locOfOffset(const SourceFile &f, int fileId, size_t offset) {
   auto it = std::upper_bound(f.lineStarts.begin(), f.lineStarts.end(), offset);
   int line = static_cast<int>(it - f.lineStarts.begin());
-  return {fileId, line, static_cast<int>(offset - f.lineStarts[static_cast<size_t>(line) - 1]) + 1};
+  int col = 1;
+  for (size_t i = f.lineStarts[static_cast<size_t>(line) - 1]; i < offset; ++i)
+    col += (static_cast<unsigned char>(f.text[i]) >> 6) != 2; // not a continuation byte
+  return {fileId, line, col};
 }
 
 // ANTLR's wording, in the user's terms: "expected X, found 'y'".

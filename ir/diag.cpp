@@ -2,6 +2,7 @@
 #include "ir/diag.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <ostream>
 #include <sstream>
 
@@ -64,25 +65,52 @@ Diagnostic &DiagEngine::warning(Loc loc, std::string message) {
   return add(Severity::Warning, loc, std::move(message));
 }
 
+int utf8Length(const std::string &s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned c = byte(i);
+  int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+  if (len == 0 || (len == 2 && c < 0xc2) || i + static_cast<size_t>(len) > s.size())
+    return 0;
+  uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
+  for (int k = 1; k < len; ++k) {
+    unsigned next = byte(i + static_cast<size_t>(k));
+    if ((next >> 6) != 2)
+      return 0;
+    cp = (cp << 6) | (next & 0x3fu);
+  }
+  if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+      (cp >= 0xd800 && cp <= 0xdfff))
+    return 0;
+  return len;
+}
+
 namespace {
 
-// Makes a source line printable: control bytes become '?', and a very long
-// line (binary junk) is cut to a window around the column.
+// Makes a source line printable, a character at a time: UTF-8 characters
+// as they are, control characters and stray bytes as '?'; a very long line
+// (binary junk) is cut to a window around the column. col counts characters.
 void quoteLine(std::ostream &os, const std::string &raw, int col) {
+  std::vector<std::string> chars;
+  for (size_t i = 0; i < raw.size();) {
+    int len = utf8Length(raw, i);
+    auto c = static_cast<unsigned char>(raw[i]);
+    bool control = len == 0 || (c != '\t' && (c < 0x20 || c == 0x7f)) ||
+                   (len == 2 && c == 0xc2 && static_cast<unsigned char>(raw[i + 1]) < 0xa0);
+    chars.push_back(control ? "?" : raw.substr(i, static_cast<size_t>(len)));
+    i += static_cast<size_t>(std::max(len, 1));
+  }
   const size_t width = 160;
   size_t c = static_cast<size_t>(std::max(col, 1)) - 1;
   size_t begin = 0;
-  if (raw.size() > width && c > width / 2)
-    begin = std::min(c - width / 2, raw.size() - std::min(raw.size(), width));
-  std::string line = raw.substr(begin, width);
-  std::string marks;
-  for (char &ch : line) {
-    auto u = static_cast<unsigned char>(ch);
-    if (u != '\t' && (u < 0x20 || u == 0x7f || u >= 0x80))
-      ch = '?';
+  if (chars.size() > width && c > width / 2)
+    begin = std::min(c - width / 2, chars.size() - width);
+  size_t end = std::min(chars.size(), begin + width);
+  std::string line, marks;
+  for (size_t i = begin; i < end; ++i) {
+    line += chars[i];
+    if (i < c)
+      marks += chars[i] == "\t" ? '\t' : ' ';
   }
-  for (size_t i = begin; i < c && i - begin < line.size(); ++i)
-    marks += line[i - begin] == '\t' ? '\t' : ' ';
   os << line << '\n' << marks << "^\n";
 }
 

@@ -10,7 +10,8 @@
 namespace cnnc {
 
 // A place in a source file; file indexes SourceManager::files. Lines and
-// columns count from 1; line 0 means "no location".
+// columns count from 1, columns in characters (UTF-8 code points, as ANTLR
+// counts them), not bytes; line 0 means "no location".
 struct Loc {
   int file = -1;
   int line = 0;
@@ -36,6 +37,10 @@ public:
 private:
   std::vector<SourceFile> files_; // one per file read, in reading order
 };
+
+// The length in bytes of the well-formed UTF-8 sequence that starts at
+// s[i] (1-4), or 0 where none does (a stray, overlong or surrogate byte).
+int utf8Length(const std::string &s, size_t i);
 
 enum class Severity { Error, Warning, Note };
 
