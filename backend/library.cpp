@@ -471,6 +471,15 @@ std::string emitStage(const Graph &g, const LibraryOptions &opts, bool assembly)
   return all;
 }
 
+std::string headerPath(const std::string &soPath) {
+  std::string h = soPath;
+  size_t dot = h.rfind('.');
+  size_t slash = h.rfind('/');
+  if (dot != std::string::npos && (slash == std::string::npos || dot > slash))
+    h = h.substr(0, dot);
+  return h + ".h";
+}
+
 void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOptions &opts) {
   Halide::Target t = parseTarget(opts.target);
   std::string linker = findLinker(opts);
@@ -513,12 +522,7 @@ void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOption
                            "-lpthread", "-ldl", "-lc"});
   if (runProgram(link, tmp.path, log) != 0)
     throw std::runtime_error("linking the library failed:\n" + log);
-  std::string hPath = soPath;
-  size_t dot = hPath.rfind('.');
-  size_t slash = hPath.rfind('/');
-  if (dot != std::string::npos && (slash == std::string::npos || dot > slash))
-    hPath = hPath.substr(0, dot);
-  hPath += ".h";
+  std::string hPath = headerPath(soPath);
   writeText(tmp.path + "/net.h", kHeader);
   // Both outputs appear only now, each by a rename within its file system.
   for (const auto &[from, to] :

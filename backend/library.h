@@ -34,6 +34,9 @@ struct UserError : std::runtime_error {
 // Writes `soPath` and the header beside it (net.so -> net.h), or nothing.
 void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOptions &opts);
 
+// The header buildLibrary writes beside soPath: its extension replaced by .h.
+std::string headerPath(const std::string &soPath);
+
 // The nodes after which the library's pipeline is cut into parts compiled
 // side by side (backend/library.cpp): none, or one concat.
 std::vector<int> libraryCuts(const Graph &g);

@@ -15,6 +15,8 @@
 
 #include <Halide.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -100,7 +102,8 @@ a program: binutils' ld or lld's ld.lld on PATH (or $CNNC_LD); no C compiler
 is needed. For x86-64 Linux it also assembles the code with binutils' as ($CNNC_AS)
 where there is one, so that the fc layers' weight prefetches fetch into L2;
 without it they go without prefetches. Nothing is written unless compilation
-succeeds. FILE need not end in .cnn where it names an existing file.
+succeeds. FILE need not end in .cnn where it names an existing file. At a
+terminal it reports its progress on standard error.
 --schedule S.json sets the CPU schedule's named parameters (tile shapes,
 unrolling, fusion, prefetching; docs/schedules.md) over the target's
 defaults; any setting gives the same results, up to float rounding.
@@ -334,7 +337,18 @@ int run(const Options &o) {
     return 0;
   }
   if (o.command == "compile") {
+    // Progress for a person at a terminal (GoogLeNet takes half a minute);
+    // scripts and logs see nothing on success, as before.
+    bool tty = isatty(STDERR_FILENO);
+    auto start = std::chrono::steady_clock::now();
+    if (tty)
+      std::cerr << "compiling " << graph->name << " for " << lib.target << "..." << std::endl;
     buildLibrary(*graph, o.output, lib);
+    if (tty) {
+      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::string header = headerPath(o.output);
+      std::fprintf(stderr, "wrote %s and %s in %.1f s\n", o.output.c_str(), header.c_str(), s);
+    }
     return 0;
   }
   if (o.command == "bench") {
