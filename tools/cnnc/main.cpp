@@ -20,8 +20,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -115,7 +118,7 @@ assembly for --target; both work for any target, also one this machine cannot
 link (arm-64-linux).
 )";
 
-const char *kInitHelp = R"(usage: cnnc init FILE.cnn -o w.safetensors [--seed N]
+const char *kInitHelp = R"(usage: cnnc init FILE.cnn -o w.safetensors [--seed N] [-Werror]
 
 Writes random weights for every tensor the network needs, under the names
 `cnnc summary --json` lists: He-normal conv and fc weights (std
@@ -134,7 +137,7 @@ time of the run. -o writes the output as float32 .npy.
 
 const char *kBenchHelp =
     R"(usage: cnnc bench FILE.cnn [--batch N] [--per-layer] [--json] [--target T]
-                  [--schedule S.json] [--seconds S]
+                  [--schedule S.json] [--seconds S] [-Werror]
 
 Compiles the network, loads `cnnc init` weights (seed 1), runs a random batch
 3 times to warm up and then repeatedly for S seconds (default 3; 10 with
@@ -152,6 +155,7 @@ numbers from one run.
 
 const char *kTuneHelp =
     R"(usage: cnnc tune FILE.cnn -o S.json [--batch N] [--budget SECONDS] [--target T]
+                 [-Werror]
 
 Searches the CPU schedule's named parameters (docs/schedules.md) for this
 network on this machine, at --batch images (default 1), for about SECONDS
@@ -189,6 +193,7 @@ struct Options {
   bool json = false;
   bool werror = false;
   bool help = false;
+  std::vector<std::string> given; // the options given, as spelled, for checkTaken
 };
 
 [[noreturn]] void usageError(const std::string &msg) {
@@ -210,6 +215,31 @@ double positiveReal(const std::string &v, const char *flag) {
   return d;
 }
 
+// An option the command does not take is an error rather than ignored (bench
+// -o would write no file). The lists are the commands' usage lines.
+void checkTaken(const Options &o) {
+  static const std::map<std::string, std::set<std::string>> taken = {
+      {"compile", {"-o", "--target", "--schedule", "--auto-schedule", "-Werror", "--emit"}},
+      {"check", {"-Werror", "--emit"}},
+      {"summary", {"--json", "-Werror"}},
+      {"graph", {"-o", "-Werror"}},
+      {"init", {"-o", "--seed", "-Werror"}},
+      {"run", {"--weights", "--input", "--batch", "-o"}},
+      {"bench",
+       {"--batch", "--per-layer", "--json", "--target", "--schedule", "--seconds", "-Werror"}},
+      {"tune", {"-o", "--batch", "--budget", "--target", "-Werror"}},
+  };
+  const std::set<std::string> &ok = taken.at(o.command);
+  for (const std::string &a : o.given)
+    if (!ok.count(a)) {
+      bool compile = o.command == "compile";
+      std::cerr << "cnnc: error: " << (compile ? "compiling" : o.command) << " does not take " << a
+                << "; 'cnnc " << (compile ? o.input : o.command)
+                << " --help' lists what it takes\n";
+      std::exit(1);
+    }
+}
+
 Options parseArgs(int argc, char **argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
@@ -219,6 +249,8 @@ Options parseArgs(int argc, char **argv) {
         usageError(std::string(flag) + " needs a value");
       return argv[++i];
     };
+    if (!a.empty() && a[0] == '-' && a != "-h" && a != "--help")
+      o.given.push_back(a);
     if (a == "-h" || a == "--help")
       o.help = true;
     else if (a == "-o")
@@ -428,16 +460,13 @@ int main(int argc, char **argv) {
     std::cout << help;
     return 0;
   }
+  checkTaken(o);
   if (o.input.empty())
     usageError(o.command + (o.command == "run" ? " needs a library" : " needs a .cnn file"));
   bool needsOutput = o.command == "graph" || o.command == "init" || o.command == "tune" ||
                      (o.command == "compile" && o.emit.empty());
   if (needsOutput && o.output.empty())
     usageError(o.command + " needs -o OUTPUT");
-  if (!o.schedule.empty() && o.command != "compile" && o.command != "bench")
-    usageError("--schedule is for compiling and bench, not " + o.command);
-  if (!o.autoSchedule.empty() && o.command != "compile")
-    usageError("--auto-schedule is for compiling, not " + o.command);
   if (!o.autoSchedule.empty() && !o.schedule.empty())
     usageError("--schedule and --auto-schedule exclude each other");
   try {
