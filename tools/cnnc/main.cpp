@@ -215,9 +215,8 @@ double positiveReal(const std::string &v, const char *flag) {
   return d;
 }
 
-// An option the command does not take is an error rather than ignored (bench
-// -o would write no file). The lists are the commands' usage lines.
-void checkTaken(const Options &o) {
+// Each command and the options it takes (its usage line).
+const std::map<std::string, std::set<std::string>> &commandOptions() {
   static const std::map<std::string, std::set<std::string>> taken = {
       {"compile", {"-o", "--target", "--schedule", "--auto-schedule", "-Werror", "--emit"}},
       {"check", {"-Werror", "--emit"}},
@@ -229,7 +228,13 @@ void checkTaken(const Options &o) {
        {"--batch", "--per-layer", "--json", "--target", "--schedule", "--seconds", "-Werror"}},
       {"tune", {"-o", "--batch", "--budget", "--target", "-Werror"}},
   };
-  const std::set<std::string> &ok = taken.at(o.command);
+  return taken;
+}
+
+// An option the command does not take is an error rather than ignored (bench
+// -o would write no file).
+void checkTaken(const Options &o) {
+  const std::set<std::string> &ok = commandOptions().at(o.command);
   for (const std::string &a : o.given)
     if (!ok.count(a)) {
       bool compile = o.command == "compile";
@@ -419,13 +424,6 @@ int run(const Options &o) {
   return 0;
 }
 
-bool isCommand(const std::string &word) {
-  for (const char *c : {"check", "summary", "graph", "compile", "init", "run", "bench", "tune"})
-    if (word == c)
-      return true;
-  return false;
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
@@ -437,7 +435,7 @@ int main(int argc, char **argv) {
   // `cnnc net.cnn -o net.so`: the command is the compile itself. A first word
   // that is no command is the network's file where it ends in .cnn, holds a
   // '/' or names something on disk (whatever its name ends in).
-  if (!isCommand(o.command) &&
+  if (!commandOptions().count(o.command) &&
       ((o.command.size() > 4 && o.command.compare(o.command.size() - 4, 4, ".cnn") == 0) ||
        o.command.find('/') != std::string::npos || access(o.command.c_str(), F_OK) == 0)) {
     if (!o.input.empty())
