@@ -438,9 +438,17 @@ int runProgram(const std::vector<std::string> &argv, const std::string &dir, std
   int status = 0;
   waitpid(pid, &status, 0);
   std::ifstream in(logPath);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  log = ss.str();
+  // Quoted in an error: the first lines say what went wrong, the rest is
+  // counted (ld repeats itself for every relocation it cannot read).
+  const int keep = 20;
+  log.clear();
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line))
+    if (++lines <= keep)
+      log += line + "\n";
+  if (lines > keep)
+    log += "(" + std::to_string(lines - keep) + " more lines)\n";
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -480,7 +488,34 @@ std::string headerPath(const std::string &soPath) {
   return h + ".h";
 }
 
+namespace {
+
+std::string machineName(const Halide::Target &t) {
+  using T = Halide::Target;
+  std::string arch = t.arch == T::X86     ? "x86"
+                     : t.arch == T::ARM   ? "arm"
+                     : t.arch == T::RISCV ? "riscv"
+                                          : "other";
+  std::string os = t.os == T::Linux     ? "Linux"
+                   : t.os == T::OSX     ? "macOS"
+                   : t.os == T::Windows ? "Windows"
+                   : t.os == T::Android ? "Android"
+                                        : "other";
+  return arch + "-" + std::to_string(t.bits) + " " + os;
+}
+
+} // namespace
+
+void checkLibraryTarget(const std::string &target) {
+  Halide::Target t = parseTarget(target), host = Halide::get_host_target();
+  if (t.arch != host.arch || t.bits != host.bits || t.os != host.os)
+    throw UserError("cannot build a library for " + target + " on this " + machineName(host) +
+                    " machine: the library links this machine's loader; --emit asm prints the "
+                    "code for any target");
+}
+
 void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOptions &opts) {
+  checkLibraryTarget(opts.target);
   Halide::Target t = parseTarget(opts.target);
   std::string linker = findLinker(opts);
   std::string runtime = findRuntime(opts);

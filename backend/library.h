@@ -31,6 +31,11 @@ struct UserError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// UserError unless this machine can build a library for `target` (a known
+// target string of its own processor and OS: the library links the loader
+// built here; GPU features are fine).
+void checkLibraryTarget(const std::string &target);
+
 // Writes `soPath` and the header beside it (net.so -> net.h), or nothing.
 void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOptions &opts);
 

@@ -366,6 +366,10 @@ int run(const Options &o) {
   }
   LibraryOptions lib;
   lib.target = o.target;
+  // compile, bench and tune build a library here: say so before any work
+  // (or progress line) when the target cannot be built on this machine.
+  if (o.emit.empty() && (o.command == "compile" || o.command == "bench" || o.command == "tune"))
+    checkLibraryTarget(o.target);
   if (!o.schedule.empty())
     lib.params = readScheduleFile(o.schedule);
   lib.autoScheduler = o.autoSchedule;
