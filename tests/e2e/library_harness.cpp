@@ -8,7 +8,6 @@
 
 #include <fstream>
 #include <stdexcept>
-#include <stdlib.h>
 
 namespace cnnc::test {
 
@@ -22,10 +21,6 @@ std::unique_ptr<Built> build(const std::string &cnnFile, const std::string &targ
   b->graph = compileFile(cnnFile, sm, diag);
   if (!b->graph)
     throw std::runtime_error("frontend failed:\n" + diag.str());
-  char tmpl[] = "/tmp/cnnc-test.XXXXXX";
-  if (!mkdtemp(tmpl))
-    throw std::runtime_error("mkdtemp failed");
-  b->dir = tmpl;
   LibraryOptions opts;
   opts.target = target;
   opts.runtime = CNNC_RUNTIME;

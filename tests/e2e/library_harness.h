@@ -2,6 +2,7 @@
 // with dlopen, and call its C interface.
 #pragma once
 
+#include "backend/temp_dir.h"
 #include "ir/graph.h"
 #include "tools/cnnc/library_api.h"
 #include "tools/cnnc/tensor_io.h"
@@ -15,8 +16,9 @@ namespace cnnc::test {
 using Library = LibraryApi;
 
 struct Built {
+  TempDir tmp{"cnnc-test"}; // first: removed last, after the library closes
   std::unique_ptr<Graph> graph;
-  std::string dir; // temporary; holds net.so, net.h, weights.safetensors
+  std::string dir = tmp.path; // holds net.so, net.h, weights.safetensors
   Library lib;
 };
 

@@ -318,6 +318,8 @@ def main():
                   + "".join("  | " + line + "\n" for line in (r.stdout + r.stderr).splitlines()),
                   flush=True)
     print(f"random_nets: {i} cases, {failures} failed (seed {seed})")
+    if not args.dir and not failures:
+        os.rmdir(keep)  # nothing kept: leave no empty directory behind
     return 1 if failures else 0
 
 
