@@ -333,6 +333,7 @@ void forEachPart(size_t parts, const std::string &dir, const std::string &autoSc
           why.empty() ? "compiling part " + std::to_string(k) + " of the network crashed" : why;
   };
   std::fflush(nullptr);
+  pid_t self = getpid();
   for (size_t k = 0; k < parts; ++k) {
     while (running.size() >= cores)
       waitOldest();
@@ -342,6 +343,7 @@ void forEachPart(size_t parts, const std::string &dir, const std::string &autoSc
       break;
     }
     if (pid == 0) {
+      dieWithParent(self);
       std::string why;
       try {
         guarded(k);
@@ -419,10 +421,12 @@ std::string findLinker(const LibraryOptions &o) {
 // processes run their assemblers side by side).
 int runProgram(const std::vector<std::string> &argv, const std::string &dir, std::string &log) {
   std::string logPath = dir + "/cmd." + std::to_string(getpid()) + ".log";
+  pid_t self = getpid();
   pid_t pid = fork();
   if (pid < 0)
     return -1;
   if (pid == 0) {
+    dieWithParent(self);
     if (chdir(dir.c_str()) != 0)
       _exit(127);
     FILE *f = std::freopen(logPath.c_str(), "w", stdout);
