@@ -31,7 +31,11 @@ inline TempDirs tempDirs;
 inline void removeTempDirsAndDie(int sig) {
   for (int i = 0; i < TempDirs::kMax; ++i)
     if (tempDirs.used[i] && tempDirs.owner[i] == getpid()) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+      pid_t pid = _Fork(); // no atfork handlers: safe even if the signal came during malloc
+#else
       pid_t pid = fork();
+#endif
       if (pid == 0) {
         char rm[] = "rm", rf[] = "-rf";
         char *argv[] = {rm, rf, tempDirs.path[i], nullptr};
