@@ -15,6 +15,7 @@
 
 #include <Halide.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -186,7 +187,6 @@ struct Options {
   std::string data;
   uint64_t seed = 1;
   int64_t batch = 1;
-  bool batchGiven = false;
   bool perLayer = false;
   double seconds = 0; // bench's default: 3, or 10 with --per-layer
   double budget = 300;
@@ -215,26 +215,37 @@ double positiveReal(const std::string &v, const char *flag) {
   return d;
 }
 
-// Each command and the options it takes (its usage line).
-const std::map<std::string, std::set<std::string>> &commandOptions() {
-  static const std::map<std::string, std::set<std::string>> taken = {
-      {"compile", {"-o", "--target", "--schedule", "--auto-schedule", "-Werror", "--emit"}},
-      {"check", {"-Werror", "--emit"}},
-      {"summary", {"--json", "-Werror"}},
-      {"graph", {"-o", "-Werror"}},
-      {"init", {"-o", "--seed", "-Werror"}},
-      {"run", {"--weights", "--input", "--batch", "-o"}},
+// Each command: its help, and the options it takes (its usage line).
+struct Command {
+  const char *help;
+  std::set<std::string> options;
+};
+
+const std::map<std::string, Command> &commands() {
+  static const std::map<std::string, Command> all = {
+      {"compile",
+       {kCompileHelp, {"-o", "--target", "--schedule", "--auto-schedule", "-Werror", "--emit"}}},
+      {"check", {kCheckHelp, {"-Werror", "--emit"}}},
+      {"summary", {kSummaryHelp, {"--json", "-Werror"}}},
+      {"graph", {kGraphHelp, {"-o", "-Werror"}}},
+      {"init", {kInitHelp, {"-o", "--seed", "-Werror"}}},
+      {"run", {kRunHelp, {"--weights", "--input", "--batch", "-o"}}},
       {"bench",
-       {"--batch", "--per-layer", "--json", "--target", "--schedule", "--seconds", "-Werror"}},
-      {"tune", {"-o", "--batch", "--budget", "--target", "-Werror"}},
+       {kBenchHelp,
+        {"--batch", "--per-layer", "--json", "--target", "--schedule", "--seconds", "-Werror"}}},
+      {"tune", {kTuneHelp, {"-o", "--batch", "--budget", "--target", "-Werror"}}},
   };
-  return taken;
+  return all;
+}
+
+bool given(const Options &o, const std::string &option) {
+  return std::find(o.given.begin(), o.given.end(), option) != o.given.end();
 }
 
 // An option the command does not take is an error rather than ignored (bench
 // -o would write no file).
 void checkTaken(const Options &o) {
-  const std::set<std::string> &ok = commandOptions().at(o.command);
+  const std::set<std::string> &ok = commands().at(o.command).options;
   for (const std::string &a : o.given)
     if (!ok.count(a)) {
       bool compile = o.command == "compile";
@@ -286,10 +297,9 @@ Options parseArgs(int argc, char **argv) {
       o.data = value("--input");
     else if (a == "--seed")
       o.seed = std::strtoull(number(value("--seed"), "--seed").c_str(), nullptr, 10);
-    else if (a == "--batch") {
+    else if (a == "--batch")
       o.batch = std::strtoll(number(value("--batch"), "--batch").c_str(), nullptr, 10);
-      o.batchGiven = true;
-    } else if (!a.empty() && a[0] == '-')
+    else if (!a.empty() && a[0] == '-')
       usageError("unknown option '" + a + "'");
     else if (o.command.empty())
       o.command = a;
@@ -439,7 +449,7 @@ int main(int argc, char **argv) {
   // `cnnc net.cnn -o net.so`: the command is the compile itself. A first word
   // that is no command is the network's file where it ends in .cnn, holds a
   // '/' or names something on disk (whatever its name ends in).
-  if (!commandOptions().count(o.command) &&
+  if (!commands().count(o.command) &&
       ((o.command.size() > 4 && o.command.compare(o.command.size() - 4, 4, ".cnn") == 0) ||
        o.command.find('/') != std::string::npos || access(o.command.c_str(), F_OK) == 0)) {
     if (!o.input.empty())
@@ -447,19 +457,11 @@ int main(int argc, char **argv) {
     o.input = o.command;
     o.command = "compile";
   }
-  const char *help = o.command == "check"     ? kCheckHelp
-                     : o.command == "summary" ? kSummaryHelp
-                     : o.command == "graph"   ? kGraphHelp
-                     : o.command == "compile" ? kCompileHelp
-                     : o.command == "init"    ? kInitHelp
-                     : o.command == "run"     ? kRunHelp
-                     : o.command == "bench"   ? kBenchHelp
-                     : o.command == "tune"    ? kTuneHelp
-                                              : nullptr;
-  if (!help)
+  auto command = commands().find(o.command);
+  if (command == commands().end())
     usageError("unknown command '" + o.command + "'");
   if (o.help) {
-    std::cout << help;
+    std::cout << command->second.help;
     return 0;
   }
   checkTaken(o);
@@ -475,7 +477,7 @@ int main(int argc, char **argv) {
     if (o.command == "run") {
       if (o.weights.empty())
         usageError("run needs --weights W.safetensors");
-      return runLibrary({o.input, o.weights, o.data, o.output, o.batch, o.batchGiven});
+      return runLibrary({o.input, o.weights, o.data, o.output, o.batch, given(o, "--batch")});
     }
     return run(o);
   } catch (const UserError &e) {
