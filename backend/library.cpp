@@ -333,17 +333,15 @@ void forEachPart(size_t parts, const std::string &dir, const std::string &autoSc
           why.empty() ? "compiling part " + std::to_string(k) + " of the network crashed" : why;
   };
   std::fflush(nullptr);
-  pid_t self = getpid();
   for (size_t k = 0; k < parts; ++k) {
     while (running.size() >= cores)
       waitOldest();
-    pid_t pid = fork();
+    pid_t pid = forkChild();
     if (pid < 0) {
       failure = "cannot start a process to compile part of the network";
       break;
     }
     if (pid == 0) {
-      dieWithParent(self);
       std::string why;
       try {
         guarded(k);
@@ -421,12 +419,10 @@ std::string findLinker(const LibraryOptions &o) {
 // processes run their assemblers side by side).
 int runProgram(const std::vector<std::string> &argv, const std::string &dir, std::string &log) {
   std::string logPath = dir + "/cmd." + std::to_string(getpid()) + ".log";
-  pid_t self = getpid();
-  pid_t pid = fork();
+  pid_t pid = forkChild();
   if (pid < 0)
     return -1;
   if (pid == 0) {
-    dieWithParent(self);
     if (chdir(dir.c_str()) != 0)
       _exit(127);
     FILE *f = std::freopen(logPath.c_str(), "w", stdout);
@@ -508,19 +504,22 @@ std::string machineName(const Halide::Target &t) {
   return arch + "-" + std::to_string(t.bits) + " " + os;
 }
 
-} // namespace
-
-void checkLibraryTarget(const std::string &target) {
+// `target` parsed, where this machine can build a library for it.
+Halide::Target libraryTarget(const std::string &target) {
   Halide::Target t = parseTarget(target), host = Halide::get_host_target();
   if (t.arch != host.arch || t.bits != host.bits || t.os != host.os)
     throw UserError("cannot build a library for " + target + " on this " + machineName(host) +
                     " machine: the library links this machine's loader; --emit asm prints the "
                     "code for any target");
+  return t;
 }
 
+} // namespace
+
+void checkLibraryTarget(const std::string &target) { libraryTarget(target); }
+
 void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOptions &opts) {
-  checkLibraryTarget(opts.target);
-  Halide::Target t = parseTarget(opts.target);
+  Halide::Target t = libraryTarget(opts.target);
   std::string linker = findLinker(opts);
   std::string runtime = findRuntime(opts);
   std::string assembler = findAssembler(t);

@@ -68,13 +68,17 @@ inline void cleanUpOnSignals() {
 
 } // namespace detail
 
-// Called first in a child process of `parent` (after fork): the child is
-// killed when its parent dies, so that no compile goes on orphaned after
-// cnnc was stopped.
-inline void dieWithParent(pid_t parent) {
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) // the parent died before prctl
-    _exit(1);
+// fork(), with the child killed when its parent dies, so that no compile
+// goes on orphaned after cnnc was stopped.
+inline pid_t forkChild() {
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) // the parent died before prctl
+      _exit(1);
+  }
+  return pid;
 }
 
 struct TempDir {

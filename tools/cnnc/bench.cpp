@@ -153,12 +153,10 @@ int bench(const Graph &g, const BenchOptions &o) {
   // prints its report when that process exits, into a file read here.
   std::string timesPath = tmp.path + "/times.txt", reportPath = tmp.path + "/profile.txt";
   std::fflush(nullptr);
-  pid_t self = getpid();
-  pid_t pid = fork();
+  pid_t pid = forkChild();
   if (pid < 0)
     throw std::runtime_error("fork failed");
   if (pid == 0) {
-    dieWithParent(self);
     std::exit(runChild(tmp.path, o, timesPath, reportPath)); // exit: the report prints
   }
   int status = 0;
