@@ -24,6 +24,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -356,6 +357,38 @@ int drawGraph(const Options &o, const Graph &g) {
   return 0;
 }
 
+// A file a command reads, and what it is to the command.
+struct Input {
+  std::string path, what;
+};
+
+// Refuses, before anything is written, an output that is one of the
+// command's inputs however the two are named (one device and inode:
+// symbolic and hard links, ./x): `cnnc net.cnn -o net.cnn` replaced the
+// network's source with the library, `run -o W` the weights. And a library
+// named like its own header (-o net.h), which the header replaced.
+void checkOutputs(const Options &o, const std::vector<Input> &inputs) {
+  if (o.output.empty() || !o.emit.empty())
+    return;
+  bool library = o.command == "compile";
+  std::string header = library ? headerPath(o.output) : "";
+  if (library && header == o.output)
+    throw UserError("-o '" + o.output +
+                    "' names the library's header: the library and its header would both be '" +
+                    header + "'; name the library net.so");
+  struct stat out, in;
+  for (const std::string &path : {o.output, header}) {
+    if (path.empty() || stat(path.c_str(), &out) != 0)
+      continue;
+    for (const Input &i : inputs)
+      if (stat(i.path.c_str(), &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+        throw UserError((path == o.output ? "the output '" + path + "'"
+                                          : "the header '" + path + "' that -o '" + o.output +
+                                                "' writes") +
+                        " is " + i.what + " '" + i.path + "'; choose another -o");
+  }
+}
+
 int run(const Options &o) {
   SourceManager sm;
   DiagEngine diag(sm);
@@ -374,6 +407,12 @@ int run(const Options &o) {
     printIR(std::cout, *graph);
     return 0;
   }
+  std::vector<Input> inputs;
+  for (int i = 0; i < sm.count(); ++i)
+    inputs.push_back({sm.file(i).path, i ? "the imported file" : "the network's source"});
+  if (!o.schedule.empty())
+    inputs.push_back({o.schedule, "the schedule file"});
+  checkOutputs(o, inputs);
   LibraryOptions lib;
   lib.target = o.target;
   // compile, bench and tune build a library here: say so before any work
@@ -477,6 +516,7 @@ int main(int argc, char **argv) {
     if (o.command == "run") {
       if (o.weights.empty())
         usageError("run needs --weights W.safetensors");
+      checkOutputs(o, {{o.input, "the library"}, {o.weights, "the weights"}, {o.data, "the input"}});
       return runLibrary({o.input, o.weights, o.data, o.output, o.batch, given(o, "--batch")});
     }
     return run(o);
