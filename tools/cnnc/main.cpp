@@ -380,12 +380,12 @@ void checkOutputs(const Options &o, const std::vector<Input> &inputs) {
   for (const std::string &path : {o.output, header}) {
     if (path.empty() || stat(path.c_str(), &out) != 0)
       continue;
+    std::string named = path == o.output
+                            ? "the output '" + path + "'"
+                            : "the header '" + path + "' that -o '" + o.output + "' writes";
     for (const Input &i : inputs)
       if (stat(i.path.c_str(), &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
-        throw UserError((path == o.output ? "the output '" + path + "'"
-                                          : "the header '" + path + "' that -o '" + o.output +
-                                                "' writes") +
-                        " is " + i.what + " '" + i.path + "'; choose another -o");
+        throw UserError(named + " is " + i.what + " '" + i.path + "'; choose another -o");
   }
 }
 
@@ -516,7 +516,8 @@ int main(int argc, char **argv) {
     if (o.command == "run") {
       if (o.weights.empty())
         usageError("run needs --weights W.safetensors");
-      checkOutputs(o, {{o.input, "the library"}, {o.weights, "the weights"}, {o.data, "the input"}});
+      checkOutputs(o,
+                   {{o.input, "the library"}, {o.weights, "the weights"}, {o.data, "the input"}});
       return runLibrary({o.input, o.weights, o.data, o.output, o.batch, given(o, "--batch")});
     }
     return run(o);
