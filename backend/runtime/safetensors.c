@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct {
   const char *p, *end;
@@ -330,6 +331,12 @@ int st_open(st_file *f, const char *path, char *err, size_t errlen) {
   FILE *fp = fopen(path, "rb");
   if (!fp) {
     snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+    return -1;
+  }
+  struct stat st;
+  if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) { /* opens; reads fail */
+    snprintf(err, errlen, "cannot read '%s': %s", path, strerror(EISDIR));
+    fclose(fp);
     return -1;
   }
   if (fseek(fp, 0, SEEK_END) != 0) {

@@ -1,6 +1,7 @@
 // The generated library's C interface: weight-file errors are named and never
 // crash, arguments are checked, only cnnc_* is exported.
 #include "tests/e2e/library_harness.h"
+#include "tools/cnnc/tensor_io.h"
 
 #include <catch2/catch.hpp>
 
@@ -68,6 +69,8 @@ TEST_CASE("bad weight files are named errors") {
   CHECK(lib.load((tiny().dir + "/no-such-file.safetensors").c_str()) == nullptr);
   CHECK(std::string(lib.lastError()).find("cannot open") != std::string::npos);
   CHECK(lib.load(nullptr) == nullptr);
+  CHECK(lib.load(tiny().dir.c_str()) == nullptr);
+  CHECK(std::string(lib.lastError()) == "cannot read '" + tiny().dir + "': Is a directory");
 
   std::string valid = safetensorsBytes(good());
   expectLoadError("", "truncated");
@@ -170,6 +173,43 @@ TEST_CASE("damaged weight files never crash the loader") {
     else
       CHECK(std::strlen(lib.lastError()) > 0);
   }
+}
+
+TEST_CASE("cnnc run's .npy input: read back as written; errors named, never thrown") {
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+  std::string reason;
+  REQUIRE(readNpy(writeFile("x.npy", npyBytes({2, 3}, {1, 2, 3, 4, 5, 6})), shape, data, reason));
+  CHECK(shape == std::vector<int64_t>{2, 3});
+  CHECK(data == std::vector<float>{1, 2, 3, 4, 5, 6});
+  auto error = [&](const std::string &path) {
+    shape.clear();
+    reason.clear();
+    bool ok = true;
+    CHECK_NOTHROW(ok = readNpy(path, shape, data, reason));
+    CHECK_FALSE(ok);
+    return reason;
+  };
+  CHECK(error(tiny().dir + "/none.npy") ==
+        "cannot open '" + tiny().dir + "/none.npy': No such file or directory");
+  CHECK(error(tiny().dir) == "cannot read '" + tiny().dir + "': Is a directory");
+  CHECK(error(writeFile("junk.npy", "not numpy")).find("is not a .npy file") != std::string::npos);
+  // A header of the given shape text over `floats` floats of data.
+  auto npy = [&](const std::string &dims, size_t floats) {
+    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }\n";
+    std::string bytes = "\x93NUMPY";
+    bytes += '\x01';
+    bytes += '\x00';
+    bytes += static_cast<char>(header.size());
+    bytes += '\x00';
+    return writeFile("made.npy", bytes + header + std::string(floats * 4, '\0'));
+  };
+  CHECK(error(npy("2, x", 2)).find("shape") != std::string::npos);
+  CHECK(error(npy("99999999999999999999", 1)).find("shape") != std::string::npos);
+  CHECK(error(npy("-1, 2", 0)).find("shape") != std::string::npos);
+  // 2^32 * 2^32 floats wrap to 0 in 64 bits: not an empty array.
+  CHECK(error(npy("4294967296, 4294967296", 0)).find("too large") != std::string::npos);
+  CHECK(error(npy("2, 3", 5)).find("data size does not match its shape") != std::string::npos);
 }
 
 TEST_CASE("cnnc_run checks its arguments") {

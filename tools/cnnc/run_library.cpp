@@ -47,6 +47,8 @@ int runLibrary(const RunOptions &o) {
     if (o.batchGiven && o.batch != shape[0])
       return fail("--batch " + std::to_string(o.batch) + " disagrees with '" + o.input +
                   "': " + std::to_string(shape[0]) + (shape[0] == 1 ? " image" : " images"));
+    if (shape[0] == 0)
+      return fail("'" + o.input + "' holds no images");
     batch = shape[0];
   } else {
     if (batch < 1)

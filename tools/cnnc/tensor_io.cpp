@@ -1,7 +1,9 @@
 // safetensors and .npy serialization.
 #include "tools/cnnc/tensor_io.h"
 
+#include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -52,6 +54,11 @@ bool readNpy(const std::string &path, std::vector<int64_t> &shape, std::vector<f
     reason = "cannot open '" + path + "': " + std::strerror(errno);
     return false;
   }
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) { // opens, and reads as empty
+    reason = "cannot read '" + path + "': " + std::strerror(EISDIR);
+    return false;
+  }
   std::stringstream ss;
   ss << in.rdbuf();
   std::string bytes = ss.str();
@@ -89,16 +96,31 @@ bool readNpy(const std::string &path, std::vector<int64_t> &shape, std::vector<f
     reason = "'" + path + "': no shape in the header";
     return false;
   }
-  std::stringstream dims(header.substr(open + 1, close - open - 1));
+  // Dimensions: non-negative integers whose product counts bytes in 64 bits.
+  std::string text = header.substr(open + 1, close - open - 1);
+  std::stringstream dims(text);
   std::string item;
   shape.clear();
-  size_t count = 1;
-  while (std::getline(dims, item, ','))
-    if (item.find_first_not_of(" ") != std::string::npos) {
-      shape.push_back(std::stoll(item));
-      count *= static_cast<size_t>(shape.back());
+  size_t dataStart = start + hlen, count = 1;
+  bool tooLarge = false;
+  while (std::getline(dims, item, ',')) {
+    size_t first = item.find_first_not_of(" "), last = item.find_last_not_of(" ");
+    if (first == std::string::npos)
+      continue;
+    item = item.substr(first, last - first + 1);
+    if (item.size() > 18 || item.find_first_not_of("0123456789") != std::string::npos) {
+      reason = "'" + path + "': the shape (" + text + ") is not a list of sizes";
+      return false;
     }
-  size_t dataStart = start + hlen;
+    shape.push_back(std::stoll(item));
+    size_t d = static_cast<size_t>(shape.back());
+    tooLarge = tooLarge || (d && count > SIZE_MAX / 4 / d);
+    count *= tooLarge ? 1 : d;
+  }
+  if (tooLarge) {
+    reason = "'" + path + "': the shape (" + text + ") is too large";
+    return false;
+  }
   if (bytes.size() - dataStart != count * 4) {
     reason = "'" + path + "': data size does not match its shape";
     return false;
