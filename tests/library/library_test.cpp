@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <dlfcn.h>
@@ -229,6 +230,26 @@ TEST_CASE("cnnc_run checks its arguments") {
   CHECK(std::string(lib.lastError()).empty());
   lib.free(m);
   lib.free(nullptr);
+}
+
+TEST_CASE("a NaN in the input reaches the output through relus, as in PyTorch") {
+  auto built = test::build(CNNC_TEST_DIR "/library/nan_relu.cnn");
+  test::Library &lib = built->lib;
+  void *m = lib.load((built->dir + "/weights.safetensors").c_str());
+  REQUIRE(m != nullptr);
+  std::vector<float> x(3 * 12 * 12, 0.5f), y(5);
+  REQUIRE(lib.run(m, x.data(), 1, y.data()) == 0);
+  for (float v : y)
+    CHECK(std::isfinite(v));
+  for (size_t at : {size_t(0), size_t(12 * 12 + 5 * 12 + 7)}) {
+    INFO("NaN at " << at);
+    std::vector<float> nan = x;
+    nan[at] = std::nanf("");
+    REQUIRE(lib.run(m, nan.data(), 1, y.data()) == 0);
+    for (float v : y)
+      CHECK(std::isnan(v));
+  }
+  lib.free(m);
 }
 
 TEST_CASE("only the C interface is exported; only the C library and libm are needed") {

@@ -76,8 +76,15 @@ int runLibrary(const RunOptions &o) {
     std::vector<size_t> idx(perImage);
     std::iota(idx.begin(), idx.end(), 0);
     size_t k = std::min<size_t>(5, perImage);
+    // Largest first, NaN above all (as torch.topk), ties in index order: a
+    // strict weak order, which `>` alone is not where NaN is.
     std::partial_sort(idx.begin(), idx.begin() + static_cast<long>(k), idx.end(),
-                      [&](size_t a, size_t c) { return img[a] > img[c]; });
+                      [&](size_t a, size_t c) {
+                        bool na = std::isnan(img[a]), nc = std::isnan(img[c]);
+                        if (na || nc)
+                          return na && (!nc || a < c);
+                        return img[a] > img[c] || (img[a] == img[c] && a < c);
+                      });
     std::cout << "image " << b << " top-" << k << ":";
     for (size_t i = 0; i < k; ++i) {
       char buf[64];
@@ -85,6 +92,10 @@ int runLibrary(const RunOptions &o) {
       std::cout << buf;
     }
     std::cout << '\n';
+    size_t nans = static_cast<size_t>(
+        std::count_if(img, img + perImage, [](float v) { return std::isnan(v); }));
+    if (nans)
+      std::cout << "image " << b << ": " << nans << " of " << perImage << " outputs are NaN\n";
   }
   std::printf("time: %.2f ms for batch %lld (one run, cold)\n",
               std::chrono::duration<double, std::milli>(t1 - t0).count(),
