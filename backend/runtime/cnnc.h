@@ -1,4 +1,7 @@
-/* The C interface of a library made by cnnc (../shared/spec/tool.md). */
+/* The C interface of a library made by cnnc: one network compiled ahead of
+   time (cnnc_network_name() names it). Tensors are float32, batch x C x H x
+   W, in C order. Weights are safetensors under the names that `cnnc summary
+   --json` lists. cnnc_run may be called from several threads on one model. */
 #ifndef CNNC_H
 #define CNNC_H
 
