@@ -518,6 +518,46 @@ Halide::Target libraryTarget(const std::string &target) {
 
 void checkLibraryTarget(const std::string &target) { libraryTarget(target); }
 
+// Halide indexes a buffer with 32 bits and checks that each buffer the
+// pipeline is given has at most 2^31 - 1 elements: a larger input or output
+// fails every run (and Halide's constant folding overflows compiling it);
+// all weights are one such buffer (lowering checks their sum as stored).
+void checkLibraryLimits(const Graph &g, DiagEngine &diag) {
+  for (const auto &node : g.nodes()) {
+    double floats = 0;
+    for (const WeightInfo &w : node->weights) {
+      double size = 1;
+      for (int64_t d : w.shape)
+        size *= double(d);
+      floats += size;
+    }
+    if (floats > double(INT32_MAX)) {
+      std::ostringstream count;
+      count << std::fixed << std::setprecision(0) << floats;
+      diag.error(node->loc, std::string("the weights of ") + opName(node->op) + " '" + node->name +
+                                "' (" + count.str() +
+                                " floats) are too large for a library: Halide's 32-bit "
+                                "indexing takes at most 2^31 - 1 floats of weights")
+          .context = node->context;
+    }
+  }
+  for (int id : {g.input, g.output}) {
+    const Node &node = g.node(id);
+    const Shape &s = node.shape;
+    if (double(s.c) * double(s.h) * double(s.w) <= double(INT32_MAX))
+      continue;
+    std::string shape =
+        "[" + std::to_string(s.c) + ", " + std::to_string(s.h) + ", " + std::to_string(s.w) + "]";
+    std::string what =
+        id == g.input ? "the input "
+                      : std::string("the output of ") + opName(node.op) + " '" + node.name + "' ";
+    Diagnostic &d = diag.error(node.loc, what + shape + " is too large for a library: " +
+                                             "Halide's 32-bit indexing takes at most 2^31 - 1 "
+                                             "elements an input or output");
+    d.context = node.context;
+  }
+}
+
 void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOptions &opts) {
   Halide::Target t = libraryTarget(opts.target);
   std::string linker = findLinker(opts);

@@ -3,6 +3,7 @@
 // program into one shared library with the C interface of tool.md.
 #pragma once
 
+#include "ir/diag.h"
 #include "ir/graph.h"
 
 #include <stdexcept>
@@ -35,6 +36,10 @@ struct UserError : std::runtime_error {
 // target string of its own processor and OS: the library links the loader
 // built here; GPU features are fine).
 void checkLibraryTarget(const std::string &target);
+
+// Errors, at their places in the source, for a network that no library can
+// run: an input or output of 2^31 or more elements an image.
+void checkLibraryLimits(const Graph &g, DiagEngine &diag);
 
 // Writes `soPath` and the header beside it (net.so -> net.h), or nothing.
 void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOptions &opts);

@@ -1,6 +1,8 @@
 // IR -> Halide Funcs, op by op (the algorithm; schedules are elsewhere).
 #include "backend/lower.h"
 
+#include "backend/library.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -214,7 +216,9 @@ private:
       size *= d;
     int64_t offset = (net_.weightFloats + 15) / 16 * 16;
     if (offset + size > INT32_MAX)
-      throw std::runtime_error("the network's weights take more than 2^31 floats");
+      throw UserError("the network's weights, as the library stores them (a Winograd conv's "
+                      "transformed, up to 4 times their number), take more than 2^31 - 1 floats: "
+                      "too many for Halide's 32-bit indexing");
     net_.weightFloats = offset + size;
     net_.weights.push_back(w);
     net_.weights.back().offset = offset;
