@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -74,21 +75,24 @@ public:
     return l;
   }
 
-  double call(Loaded &l) {
+  // The time of `calls` calls of `l` in a row.
+  double call(Loaded &l, int calls = 1) {
     auto t0 = Clock::now();
-    if (l.api.run(l.model, l.input.data(), o_.batch, l.output.data()) != 0)
-      throw std::runtime_error(std::string("cnnc_run: ") + l.api.lastError());
+    for (int i = 0; i < calls; ++i)
+      if (l.api.run(l.model, l.input.data(), o_.batch, l.output.data()) != 0)
+        throw std::runtime_error(std::string("cnnc_run: ") + l.api.lastError());
     return seconds(t0);
   }
 
-  // Calls `a` and `b` in turn `rounds` times; the ratio of b's median to a's.
-  double ratio(Loaded &a, Loaded &b, int rounds) {
-    call(a);
-    call(b);
+  // Times `a` and `b` in turn `rounds` times, `calls` calls each time; the
+  // ratio of b's median to a's.
+  double ratio(Loaded &a, Loaded &b, int rounds, int calls) {
+    call(a, calls);
+    call(b, calls);
     std::vector<double> ta, tb;
     for (int r = 0; r < rounds; ++r) {
-      ta.push_back(call(a));
-      tb.push_back(call(b));
+      ta.push_back(call(a, calls));
+      tb.push_back(call(b, calls));
     }
     std::sort(ta.begin(), ta.end());
     std::sort(tb.begin(), tb.end());
@@ -225,12 +229,16 @@ int tune(const Graph &g, const TuneOptions &o) {
   std::unique_ptr<Loaded> bestLib = tuner.build(best); // a bad target fails here
   CpuParams defaults = cpuParams(Halide::Target(o.target), {});
   double compile = tuner.lastCompile();
-  // About a second of calls of each library per measurement, 9 at least.
+  // About a second of calls of each library per measurement, in 9 to 250
+  // turns of at least a millisecond each: single calls of a network that runs
+  // in microseconds timed the clock and the switch between libraries (tune
+  // kept no-op changes at 0.2x-0.3x the best's time and claimed 0.01x).
   tuner.call(*bestLib); // the first run allocates
-  double once = tuner.call(*bestLib);
-  int rounds = static_cast<int>(std::clamp(1.0 / std::max(once, 1e-6), 9.0, 20000.0));
-  double measure = 4 * rounds * once; // two measurements of two libraries
-  double total = 1;                   // best's time over the defaults'
+  double once = std::max(tuner.call(*bestLib, 5) / 5, 1e-7);
+  int calls = static_cast<int>(std::ceil(1e-3 / once));
+  int rounds = static_cast<int>(std::clamp(1.0 / (calls * once), 9.0, 250.0));
+  double measure = 4 * rounds * calls * once; // two measurements of two libraries
+  double total = 1;                           // best's time over the defaults'
   int tried = 0;
   for (const auto &change : candidates(g, defaults)) {
     if (seconds(start) + compile + measure > o.budget)
@@ -239,8 +247,8 @@ int tune(const Graph &g, const TuneOptions &o) {
     std::unique_ptr<Loaded> lib = tuner.build(s);
     compile = tuner.lastCompile();
     ++tried;
-    double r1 = tuner.ratio(*bestLib, *lib, rounds);
-    double r2 = r1 < 0.97 ? tuner.ratio(*bestLib, *lib, rounds) : r1;
+    double r1 = tuner.ratio(*bestLib, *lib, rounds, calls);
+    double r2 = r1 < 0.97 ? tuner.ratio(*bestLib, *lib, rounds, calls) : r1;
     bool kept = r1 < 0.97 && r2 < 0.97;
     char line[160];
     std::snprintf(line, sizeof line, "tune: %s = %d: %.3fx the best's time", change.first.c_str(),
