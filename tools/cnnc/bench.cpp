@@ -200,7 +200,7 @@ int bench(const Graph &g, const BenchOptions &o) {
 
   if (o.json) {
     std::printf("{\"network\": %s, \"batch\": %lld, \"target\": %s, \"runs\": %zu, "
-                "\"median_ms\": %.4f, \"p10_ms\": %.4f, \"p90_ms\": %.4f, \"images_per_s\": %.2f, "
+                "\"median_ms\": %.6g, \"p10_ms\": %.6g, \"p90_ms\": %.6g, \"images_per_s\": %.2f, "
                 "\"gflops\": %.2f, \"peak_gflops\": %.2f, \"percent_of_peak\": %.2f, "
                 "\"compile_s\": %.2f, \"schedule\": %s",
                 jsonString(g.name).c_str(), static_cast<long long>(o.batch),
@@ -215,7 +215,7 @@ int bench(const Graph &g, const BenchOptions &o) {
         if (found == perNode.end())
           continue;
         const LayerProfile &prof = found->second;
-        std::printf("%s\n  {\"name\": %s, \"op\": %s, \"ms\": %.4f, \"samples\": %.0f, "
+        std::printf("%s\n  {\"name\": %s, \"op\": %s, \"ms\": %.6g, \"samples\": %.0f, "
                     "\"gflops\": %.2f, \"percent_of_peak\": %.2f}",
                     first ? "" : ",", jsonString(n->name).c_str(),
                     jsonString(opName(n->op)).c_str(), prof.ms, prof.samples,
@@ -227,10 +227,20 @@ int bench(const Graph &g, const BenchOptions &o) {
     std::printf("}\n");
     return 0;
   }
-  std::printf("%s, batch %lld, %s: median %.2f ms (p10 %.2f, p90 %.2f; %zu runs), %.1f "
-              "images/s\n",
-              g.name.c_str(), static_cast<long long>(o.batch), o.lib.target.c_str(), median, p10,
-              p90, times.size(), static_cast<double>(o.batch) * 1000 / median);
+  // Milliseconds to two decimals, below 1 ms to three, below 0.1 ms in
+  // microseconds to three digits (a small network's "0.00 ms").
+  double unit = median < 0.1 ? 1e-3 : 1;
+  const char *format = median < 0.1 ? "%.3g" : median < 1 ? "%.3f" : "%.2f";
+  auto time = [&](double ms) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, format, ms / unit);
+    return std::string(buf);
+  };
+  const char *unitName = median < 0.1 ? "us" : "ms";
+  std::printf("%s, batch %lld, %s: median %s %s (p10 %s, p90 %s %s; %zu runs), %.1f images/s\n",
+              g.name.c_str(), static_cast<long long>(o.batch), o.lib.target.c_str(),
+              time(median).c_str(), unitName, time(p10).c_str(), time(p90).c_str(), unitName,
+              times.size(), static_cast<double>(o.batch) * 1000 / median);
   std::printf("%.1f GFLOP/s = %.0f%% of the measured %.0f GFLOP/s fp32 FMA peak (%d threads); "
               "compiled in %.1f s\n",
               netGflops, 100 * netGflops / peak, peak, threads, compileS);
