@@ -5,8 +5,11 @@ interleaved in one process, and prints medians and ratios.
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
         /usr/bin/python3 bench/compare_torch.py --cnnc build/cnnc [--nets alexnet,googlenet]
         [--batches 1,8] [--rounds 6] [--seconds 0.5] [--pair-seconds 10] [--no-caffe]
+        [--reference-blas]
 
-PyTorch runs with 2 threads, in eval mode under no_grad, in each of its
+PyTorch runs on OpenBLAS (the script refuses Debian's reference BLAS, which
+makes its fc layers 7 times slower, unless --reference-blas) with 2 threads,
+in eval mode under no_grad, in each of its
 variants (eager, channels_last, jit.trace + freeze + optimize_for_inference,
 and that with channels_last); its best is the baseline. Each round times every
 engine for about --seconds; the table shows the median over rounds.
@@ -126,6 +129,16 @@ def torch_variants(model, x):
     return variants
 
 
+def torch_blas():
+    """The BLAS library PyTorch's matrix products run in (Debian's torch calls
+    libblas.so.3, whichever the alternatives system points it at)."""
+    a = torch.randn(64, 64)
+    (a @ a).sum()
+    with open("/proc/self/maps") as maps:
+        libs = {line.split()[-1] for line in maps if "blas" in line.lower() or "mkl" in line.lower()}
+    return sorted(libs)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cnnc", required=True)
@@ -138,8 +151,21 @@ def main():
                          "comparison per multiply-add")
     ap.add_argument("--no-caffe", action="store_true",
                     help="skip the Caffe-style examples' speed per multiply-add")
+    ap.add_argument("--reference-blas", action="store_true",
+                    help="time PyTorch even where it runs on Debian's reference BLAS")
     args = ap.parse_args()
     torch.set_num_threads(2)
+    # Debian's default libblas.so.3 is the reference BLAS: PyTorch's fc
+    # layers run about 7 times slower on it (AlexNet's classifier 393 ms at
+    # batch 8 against 55 ms with OpenBLAS), a baseline no PyTorch user has.
+    blas = torch_blas()
+    reference = [b for b in blas if os.path.basename(os.path.dirname(b)) == "blas"
+                 and os.path.basename(b).startswith("libblas.so")]  # Debian's .../blas/libblas.so.3
+    if reference and not args.reference_blas:
+        sys.exit("compare_torch: PyTorch runs on the reference BLAS (" + ", ".join(reference)
+                 + "), which makes its fc layers about 7 times slower than a PyTorch user's: "
+                 "install libopenblas0-pthread (tools/setup.sh does), or pass --reference-blas")
+    print("PyTorch's BLAS: " + ", ".join(blas), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for net in args.nets.split(","):
             cnn_file = os.path.join(parity.ROOT, "examples", "torchvision", net + ".cnn")

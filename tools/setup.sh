@@ -2,14 +2,15 @@
 # Installs what cnnc needs on Debian 12 and builds it into build/.
 # Debian packages: the ANTLR tool and runtime, Catch2, clang 14 with its
 # fuzzer runtime, binutils (ld links the libraries cnnc writes), and for the
-# tests PyTorch and procps (pgrep). PyPI (into .venv): CMake and Halide,
-# pinned.
+# tests PyTorch and procps (pgrep); OpenBLAS for PyTorch in the benchmarks
+# (Debian's default reference BLAS runs its fc layers 7 times slower).
+# PyPI (into .venv): CMake and Halide, pinned.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(antlr4 libantlr4-runtime-dev catch2 default-jre-headless g++ make
               clang-14 libclang-rt-14-dev binutils python3-venv
-              python3-torch python3-torchvision python3-numpy procps)
+              python3-torch python3-torchvision python3-numpy procps libopenblas0-pthread)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
