@@ -551,10 +551,10 @@ void checkLibraryLimits(const Graph &g, DiagEngine &diag) {
     std::string what =
         id == g.input ? "the input "
                       : std::string("the output of ") + opName(node.op) + " '" + node.name + "' ";
-    Diagnostic &d = diag.error(node.loc, what + shape + " is too large for a library: " +
-                                             "Halide's 32-bit indexing takes at most 2^31 - 1 "
-                                             "elements an input or output");
-    d.context = node.context;
+    diag.error(node.loc, what + shape +
+                             " is too large for a library: Halide's 32-bit indexing "
+                             "takes at most 2^31 - 1 elements an input or output")
+        .context = node.context;
   }
 }
 

@@ -401,9 +401,10 @@ int run(const Options &o) {
   }
   auto graph = compileFile(o.input, sm, diag);
   // What the language takes but no library can run, where one is made.
-  bool lowers = o.command == "compile" || o.command == "bench" || o.command == "tune" ||
-                o.emit == "halide" || o.emit == "asm";
-  if (graph && !diag.errors() && lowers && o.emit != "ir")
+  bool lowers = o.emit.empty()
+                    ? o.command == "compile" || o.command == "bench" || o.command == "tune"
+                    : o.emit == "halide" || o.emit == "asm";
+  if (graph && !diag.errors() && lowers)
     checkLibraryLimits(*graph, diag);
   int rc = finish(diag);
   if (rc || !graph)
@@ -424,7 +425,6 @@ int run(const Options &o) {
   // (or progress line) when the target cannot be built on this machine.
   if (o.emit.empty() && (o.command == "compile" || o.command == "bench" || o.command == "tune"))
     checkLibraryTarget(o.target);
-
   if (!o.schedule.empty())
     lib.params = readScheduleFile(o.schedule);
   lib.autoScheduler = o.autoSchedule;

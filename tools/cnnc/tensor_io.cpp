@@ -102,7 +102,6 @@ bool readNpy(const std::string &path, std::vector<int64_t> &shape, std::vector<f
   std::string item;
   shape.clear();
   size_t dataStart = start + hlen, count = 1;
-  bool tooLarge = false;
   while (std::getline(dims, item, ',')) {
     size_t first = item.find_first_not_of(" "), last = item.find_last_not_of(" ");
     if (first == std::string::npos)
@@ -114,12 +113,11 @@ bool readNpy(const std::string &path, std::vector<int64_t> &shape, std::vector<f
     }
     shape.push_back(std::stoll(item));
     size_t d = static_cast<size_t>(shape.back());
-    tooLarge = tooLarge || (d && count > SIZE_MAX / 4 / d);
-    count *= tooLarge ? 1 : d;
-  }
-  if (tooLarge) {
-    reason = "'" + path + "': the shape (" + text + ") is too large";
-    return false;
+    if (d && count > SIZE_MAX / 4 / d) {
+      reason = "'" + path + "': the shape (" + text + ") is too large";
+      return false;
+    }
+    count *= d;
   }
   if (bytes.size() - dataStart != count * 4) {
     reason = "'" + path + "': data size does not match its shape";
