@@ -75,7 +75,9 @@ Options:
                       the AST, the graph IR, Halide's lowered statement, or
                       the assembly for --target (any target, ARM included)
   -Werror             treat warnings as errors
-  -h, --help          show this help; 'cnnc COMMAND --help' for one command
+  -h, --help          show this help; 'cnnc COMMAND --help' (or 'cnnc help
+                      COMMAND') for one command
+  --version           print cnnc's version and Halide's
 
 Exit status: 0 on success, 1 on an error in the input, 2 on an internal error.
 )";
@@ -193,7 +195,7 @@ struct Options {
   double budget = 300;
   bool json = false;
   bool werror = false;
-  bool help = false;
+  bool help = false, version = false;
   std::vector<std::string> given; // the options given, as spelled, for checkTaken
 };
 
@@ -266,10 +268,12 @@ Options parseArgs(int argc, char **argv) {
         usageError(std::string(flag) + " needs a value");
       return argv[++i];
     };
-    if (!a.empty() && a[0] == '-' && a != "-h" && a != "--help")
+    if (!a.empty() && a[0] == '-' && a != "-h" && a != "--help" && a != "--version")
       o.given.push_back(a);
     if (a == "-h" || a == "--help")
       o.help = true;
+    else if (a == "--version")
+      o.version = true;
     else if (a == "-o")
       o.output = value("-o");
     else if (a == "--json")
@@ -487,6 +491,16 @@ int run(const Options &o) {
 
 int main(int argc, char **argv) {
   Options o = parseArgs(argc, argv);
+  if (o.version) {
+    std::printf("cnnc %s (Halide %d.%d.%d)\n", CNNC_VERSION, HALIDE_VERSION_MAJOR,
+                HALIDE_VERSION_MINOR, HALIDE_VERSION_PATCH);
+    return 0;
+  }
+  if (o.command == "help") { // `cnnc help [COMMAND]`, as `cnnc [COMMAND] --help`
+    o.command = o.input;
+    o.input.clear();
+    o.help = true;
+  }
   if (o.command.empty()) {
     std::cout << kUsage;
     return o.help ? 0 : 1;
