@@ -39,14 +39,25 @@
 
 namespace cnnc {
 
-std::string describe(const Graph &g, const LoweredNet &net) {
+std::string describe(const Graph &g, const LoweredNet &net, const Halide::Target &target) {
   std::ostringstream s;
   s << std::setprecision(17);
   const Shape &in = g.node(g.input).shape, &out = g.node(g.output).shape;
   int64_t params = totals(g).params;
-  s << "cnnc-meta 3 network " << g.name << " input " << in.c << ' ' << in.h << ' ' << in.w
+  // The target's features as Halide's runtime counts them, for cnnc_load to
+  // ask halide_can_use_target_features whether this processor has them.
+  constexpr int kWords = (Halide::Target::FeatureEnd + 63) / 64;
+  uint64_t words[kWords] = {};
+  for (int f = 0; f < Halide::Target::FeatureEnd; ++f)
+    if (target.has_feature(static_cast<Halide::Target::Feature>(f)))
+      words[f / 64] |= uint64_t(1) << (f % 64);
+  s << "cnnc-meta 4 network " << g.name << " input " << in.c << ' ' << in.h << ' ' << in.w
     << " output " << out.c << ' ' << out.h << ' ' << out.w << " params " << params << " args "
-    << net.weights.size() << " floats " << net.weightFloats << '\n';
+    << net.weights.size() << " floats " << net.weightFloats << " target " << target.to_string()
+    << " features " << kWords;
+  for (uint64_t w : words)
+    s << ' ' << w;
+  s << '\n';
   for (const auto &w : net.weights) {
     s << "arg " << w.offset << ' ' << static_cast<int>(w.pack) << ' ' << w.eps << ' ' << w.groups
       << ' ' << w.stride << ' ' << w.sources.size();
@@ -581,7 +592,7 @@ void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOption
   });
   const LoweredNet &net = parts.back().net;
   std::string log;
-  writeText(tmp.path + "/cnnc_meta.txt", describe(g, net));
+  writeText(tmp.path + "/cnnc_meta.txt", describe(g, net, t));
   // Only the C interface is exported; Halide's runtime and the pipeline stay
   // hidden, so that several libraries load side by side.
   writeText(tmp.path + "/exports.map",

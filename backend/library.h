@@ -6,6 +6,8 @@
 #include "ir/diag.h"
 #include "ir/graph.h"
 
+#include <Halide.h>
+
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -53,7 +55,7 @@ std::vector<int> libraryCuts(const Graph &g);
 
 // The network's description that the runtime reads at load (format in
 // backend/library.cpp).
-std::string describe(const Graph &g, const struct LoweredNet &net);
+std::string describe(const Graph &g, const struct LoweredNet &net, const Halide::Target &target);
 
 // The lowered Halide statement of the network (cnnc --emit halide), or with
 // `assembly` the machine code for opts.target (cnnc --emit asm): any target

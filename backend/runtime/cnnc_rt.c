@@ -204,12 +204,17 @@ typedef struct {
   int64_t dims[MAX_RANK]; /* its extents, innermost first, packed densely */
 } arg_t;
 
+#define MAX_FEATURE_WORDS 4
+
 static struct {
   char name[256];
   int64_t in[3], out[3], params;
   int64_t floats; /* the weights argument's extent */
   int nargs;
   arg_t *args;
+  char target[256]; /* the Halide target compiled for */
+  int nfeatures;    /* its features, as words of Halide's runtime bitset */
+  uint64_t features[MAX_FEATURE_WORDS];
   int ok;
 } meta;
 
@@ -243,18 +248,29 @@ static void parse_meta(void) {
   int consumed = 0, i = 0;
   long long params, floats;
   if (sscanf(p,
-             "cnnc-meta 3 network %255s input %lld %lld %lld output %lld %lld %lld "
-             "params %lld args %d floats %lld%n",
+             "cnnc-meta 4 network %255s input %lld %lld %lld output %lld %lld %lld "
+             "params %lld args %d floats %lld target %255s features %d%n",
              meta.name, (long long *)&meta.in[0], (long long *)&meta.in[1],
              (long long *)&meta.in[2], (long long *)&meta.out[0], (long long *)&meta.out[1],
-             (long long *)&meta.out[2], &params, &meta.nargs, &floats, &consumed) != 10 ||
-      meta.nargs < 0 || floats < 0 || floats > INT32_MAX) {
+             (long long *)&meta.out[2], &params, &meta.nargs, &floats, meta.target,
+             &meta.nfeatures, &consumed) != 12 ||
+      meta.nargs < 0 || floats < 0 || floats > INT32_MAX || meta.nfeatures < 1 ||
+      meta.nfeatures > MAX_FEATURE_WORDS) {
     free(text);
     return;
   }
   meta.params = params;
   meta.floats = floats;
   p += consumed;
+  for (i = 0; i < meta.nfeatures; ++i) {
+    unsigned long long w;
+    if (sscanf(p, " %llu%n", &w, &consumed) != 1) {
+      free(text);
+      return;
+    }
+    meta.features[i] = w;
+    p += consumed;
+  }
   meta.args = calloc((size_t)meta.nargs + 1, sizeof(arg_t));
   for (i = 0; meta.args && i < meta.nargs; ++i) {
     arg_t *a = &meta.args[i];
@@ -498,6 +514,16 @@ API cnnc_model *cnnc_load(const char *path) {
   }
   if (!meta_ready())
     return NULL;
+  /* Code for processor features this one lacks would stop at its first
+     such instruction (SIGILL): Halide's runtime knows the CPU features its
+     targets name. */
+  if (!halide_can_use_target_features(meta.nfeatures, meta.features)) {
+    set_error("cnnc_load: this library was compiled for %s, and this processor lacks some of "
+              "its features; compile the network for this machine (--target host) or a target "
+              "it has (x86-64-linux-avx2, ...)",
+              meta.target);
+    return NULL;
+  }
   st_file f;
   char err[512];
   if (st_open(&f, path, err, sizeof err) != 0) {
