@@ -252,8 +252,8 @@ static void parse_meta(void) {
              "params %lld args %d floats %lld target %255s features %d%n",
              meta.name, (long long *)&meta.in[0], (long long *)&meta.in[1],
              (long long *)&meta.in[2], (long long *)&meta.out[0], (long long *)&meta.out[1],
-             (long long *)&meta.out[2], &params, &meta.nargs, &floats, meta.target,
-             &meta.nfeatures, &consumed) != 12 ||
+             (long long *)&meta.out[2], &params, &meta.nargs, &floats, meta.target, &meta.nfeatures,
+             &consumed) != 12 ||
       meta.nargs < 0 || floats < 0 || floats > INT32_MAX || meta.nfeatures < 1 ||
       meta.nfeatures > MAX_FEATURE_WORDS) {
     free(text);
