@@ -6,12 +6,14 @@
 #include "ir/diag.h"
 #include "ir/graph.h"
 
-#include <Halide.h>
-
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace Halide {
+struct Target;
+}
 
 namespace cnnc {
 

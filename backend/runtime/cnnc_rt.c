@@ -212,8 +212,8 @@ static struct {
   int64_t floats; /* the weights argument's extent */
   int nargs;
   arg_t *args;
-  char target[256]; /* the Halide target compiled for */
-  int nfeatures;    /* its features, as words of Halide's runtime bitset */
+  char target[1024]; /* the Halide target compiled for */
+  int nfeatures;     /* its features, as words of Halide's runtime bitset */
   uint64_t features[MAX_FEATURE_WORDS];
   int ok;
 } meta;
@@ -249,7 +249,7 @@ static void parse_meta(void) {
   long long params, floats;
   if (sscanf(p,
              "cnnc-meta 4 network %255s input %lld %lld %lld output %lld %lld %lld "
-             "params %lld args %d floats %lld target %255s features %d%n",
+             "params %lld args %d floats %lld target %1023s features %d%n",
              meta.name, (long long *)&meta.in[0], (long long *)&meta.in[1],
              (long long *)&meta.in[2], (long long *)&meta.out[0], (long long *)&meta.out[1],
              (long long *)&meta.out[2], &params, &meta.nargs, &floats, meta.target, &meta.nfeatures,
