@@ -119,7 +119,7 @@ TEST_CASE("missing, mis-shaped and mistyped tensors name the tensor") {
   expectLoadError(bytes, "has dtype I32; F32, F16 or BF16 expected");
 }
 
-TEST_CASE("extra tensors are ignored; BF16 weights are widened") {
+TEST_CASE("extra tensors are ignored, BF16 weights are widened") {
   test::Library &lib = tiny().lib;
   auto ws = good();
   ws.push_back({"unrelated.tensor", {2, 2}, {1, 2, 3, 4}});
@@ -176,7 +176,7 @@ TEST_CASE("damaged weight files never crash the loader") {
   }
 }
 
-TEST_CASE("cnnc run's .npy input: read back as written; errors named, never thrown") {
+TEST_CASE("cnnc run's .npy input is read back as written, its errors named and never thrown") {
   std::vector<int64_t> shape;
   std::vector<float> data;
   std::string reason;
@@ -252,7 +252,7 @@ TEST_CASE("a NaN in the input reaches the output through relus, as in PyTorch") 
   lib.free(m);
 }
 
-TEST_CASE("only the C interface is exported; only the C library and libm are needed") {
+TEST_CASE("only the C interface is exported and only the C library and libm are needed") {
   void *h = tiny().lib.handle;
   for (const char *hidden : {"cnnc_pipeline", "cnnc_pipeline_argv", "halide_malloc", "halide_error",
                              "halide_do_par_for", "st_open"})

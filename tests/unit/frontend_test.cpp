@@ -127,7 +127,7 @@ TEST_CASE("import cycles are diagnosed with the chain") {
   CHECK(contains(r.text, "import cycle: main.cnn -> main.cnn"));
 }
 
-TEST_CASE("imports bring in blocks; diamonds load once") {
+TEST_CASE("imports bring in blocks and diamonds load once") {
   Result r = compile({{"main.cnn", "import \"lib/a.cnn\"\nimport \"lib/b.cnn\"\n"
                                    "network n(d: [1, 2, 2]) { return d -> fa -> fb }"},
                       {"lib/a.cnn", "import \"c.cnn\"\nblock fa(x) { return fc_(x) }"},

@@ -31,7 +31,7 @@ cnnc::Shape shape(int64_t c, int64_t h, int64_t w) { return {c, h, w}; }
 
 } // namespace
 
-TEST_CASE("AlexNet (Caffe): 60,965,224 parameters; conv1 105,415,200 MACs") {
+TEST_CASE("AlexNet (Caffe): 60,965,224 parameters and conv1 105,415,200 MACs") {
   auto g = load("examples/alexnet.cnn");
   CHECK(cnnc::totals(*g).params == 60965224);
   CHECK(layer(*g, "conv1").macs == 105415200);
