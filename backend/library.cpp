@@ -557,12 +557,10 @@ void checkLibraryLimits(const Graph &g, DiagEngine &diag) {
     const Shape &s = node.shape;
     if (double(s.c) * double(s.h) * double(s.w) <= double(INT32_MAX))
       continue;
-    std::string shape =
-        "[" + std::to_string(s.c) + ", " + std::to_string(s.h) + ", " + std::to_string(s.w) + "]";
     std::string what =
         id == g.input ? "the input "
                       : std::string("the output of ") + opName(node.op) + " '" + node.name + "' ";
-    diag.error(node.loc, what + shape +
+    diag.error(node.loc, what + shapeStr(s.dims()) +
                              " is too large for a library: Halide's 32-bit indexing "
                              "takes at most 2^31 - 1 elements an input or output")
         .context = node.context;

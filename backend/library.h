@@ -42,7 +42,8 @@ struct UserError : std::runtime_error {
 void checkLibraryTarget(const std::string &target);
 
 // Errors, at their places in the source, for a network that no library can
-// run: an input or output of 2^31 or more elements an image.
+// run: an input or output of 2^31 or more elements an image, a layer with
+// 2^31 or more floats of weights.
 void checkLibraryLimits(const Graph &g, DiagEngine &diag);
 
 // Writes `soPath` and the header beside it (net.so -> net.h), or nothing.

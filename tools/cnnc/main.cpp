@@ -404,11 +404,12 @@ int run(const Options &o) {
     return finish(diag);
   }
   auto graph = compileFile(o.input, sm, diag);
+  // compile, bench and tune build a library here; --emit halide and asm
+  // lower the network too.
+  bool library =
+      o.emit.empty() && (o.command == "compile" || o.command == "bench" || o.command == "tune");
   // What the language takes but no library can run, where one is made.
-  bool lowers = o.emit.empty()
-                    ? o.command == "compile" || o.command == "bench" || o.command == "tune"
-                    : o.emit == "halide" || o.emit == "asm";
-  if (graph && !diag.errors() && lowers)
+  if (graph && !diag.errors() && (library || o.emit == "halide" || o.emit == "asm"))
     checkLibraryLimits(*graph, diag);
   int rc = finish(diag);
   if (rc || !graph)
@@ -425,9 +426,9 @@ int run(const Options &o) {
   checkOutputs(o, inputs);
   LibraryOptions lib;
   lib.target = o.target;
-  // compile, bench and tune build a library here: say so before any work
-  // (or progress line) when the target cannot be built on this machine.
-  if (o.emit.empty() && (o.command == "compile" || o.command == "bench" || o.command == "tune"))
+  // Say so before any work (or progress line) when the library's target
+  // cannot be built on this machine.
+  if (library)
     checkLibraryTarget(o.target);
   if (!o.schedule.empty())
     lib.params = readScheduleFile(o.schedule);
