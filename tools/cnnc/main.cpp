@@ -366,11 +366,13 @@ struct Input {
   std::string path, what;
 };
 
-// Refuses, before anything is written, an output that is one of the
-// command's inputs however the two are named (one device and inode:
-// symbolic and hard links, ./x): `cnnc net.cnn -o net.cnn` replaced the
-// network's source with the library, `run -o W` the weights. And a library
-// named like its own header (-o net.h), which the header replaced.
+// Refuses, before anything is written or computed, an output that cannot
+// be written (unwritableReason: GoogLeNet compiled for 27 s before saying
+// so), and an output that is one of the command's inputs however the two
+// are named (one device and inode: symbolic and hard links, ./x): `cnnc
+// net.cnn -o net.cnn` replaced the network's source with the library, `run
+// -o W` the weights. And a library named like its own header (-o net.h),
+// which the header replaced.
 void checkOutputs(const Options &o, const std::vector<Input> &inputs) {
   if (o.output.empty() || !o.emit.empty())
     return;
@@ -380,6 +382,11 @@ void checkOutputs(const Options &o, const std::vector<Input> &inputs) {
     throw UserError("-o '" + o.output +
                     "' names the library's header: the library and its header would both be '" +
                     header + "'; name the library net.so");
+  for (const std::string &path : {o.output, header}) {
+    std::string why = path.empty() ? "" : unwritableReason(path);
+    if (!why.empty())
+      throw UserError("cannot write '" + path + "': " + why);
+  }
   struct stat out, in;
   for (const std::string &path : {o.output, header}) {
     if (path.empty() || stat(path.c_str(), &out) != 0)

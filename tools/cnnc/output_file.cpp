@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace cnnc {
@@ -23,6 +24,24 @@ bool writeFileAtomic(const std::string &path, const std::string &data, std::stri
     return false;
   }
   return true;
+}
+
+std::string unwritableReason(const std::string &path) {
+  struct stat st;
+  if (path.empty())
+    return "the name is empty";
+  if (path.back() == '/' || (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)))
+    return "it names a directory, not a file";
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (stat(dir.c_str(), &st) != 0)
+    return errno == ENOENT ? "the directory '" + dir + "' does not exist"
+                           : "'" + dir + "': " + std::strerror(errno);
+  if (!S_ISDIR(st.st_mode))
+    return "'" + dir + "' is not a directory";
+  if (access(dir.c_str(), W_OK | X_OK) != 0)
+    return "the directory '" + dir + "' is not writable: " + std::strerror(errno);
+  return "";
 }
 
 } // namespace cnnc
