@@ -214,7 +214,8 @@ double positiveReal(const std::string &v, const char *flag) {
   char *end = nullptr;
   double d = std::strtod(v.c_str(), &end);
   if (v.empty() || *end || !(d > 0) || d > 1e6)
-    usageError(std::string(flag) + " takes a positive number of seconds, not '" + v + "'");
+    usageError(std::string(flag) + " takes a positive number of seconds" +
+               (d > 1e6 ? ", at most 1000000" : "") + ", not '" + v + "'");
   return d;
 }
 
