@@ -196,8 +196,10 @@ TEST_CASE("cnnc run's .npy input is read back as written, its errors named and n
   CHECK(error(tiny().dir) == "cannot read '" + tiny().dir + "': Is a directory");
   CHECK(error(writeFile("junk.npy", "not numpy")).find("is not a .npy file") != std::string::npos);
   // A header of the given shape text over `floats` floats of data.
-  auto npy = [&](const std::string &dims, size_t floats) {
-    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }\n";
+  auto npy = [&](const std::string &dims, size_t floats, const std::string &descr = "<f4",
+                 const std::string &fortran = "False") {
+    std::string header =
+        "{'descr': '" + descr + "', 'fortran_order': " + fortran + ", 'shape': (" + dims + "), }\n";
     std::string bytes = "\x93NUMPY";
     bytes += '\x01';
     bytes += '\x00';
@@ -211,6 +213,16 @@ TEST_CASE("cnnc run's .npy input is read back as written, its errors named and n
   // 2^32 * 2^32 floats wrap to 0 in 64 bits: not an empty array.
   CHECK(error(npy("4294967296, 4294967296", 0)).find("too large") != std::string::npos);
   CHECK(error(npy("2, 3", 5)).find("data size does not match its shape") != std::string::npos);
+  // What the file holds, and how to make what it should (np.random.rand
+  // gives float64).
+  std::string made = npy("2, 3", 12, "<f8");
+  CHECK(error(made) == "'" + made +
+                           "' holds '<f8' data; cnnc run takes float32 ('<f4') in C order "
+                           "(numpy: x.astype(numpy.float32))");
+  made = npy("2, 3", 6, "<f4", "True");
+  CHECK(error(made) == "'" + made +
+                           "' holds '<f4' data in Fortran order; cnnc run takes float32 ('<f4') "
+                           "in C order (numpy: numpy.ascontiguousarray(x, dtype=numpy.float32))");
 }
 
 TEST_CASE("cnnc_run checks its arguments") {

@@ -86,9 +86,18 @@ bool readNpy(const std::string &path, std::vector<int64_t> &shape, std::vector<f
     return false;
   }
   std::string header = bytes.substr(start, hlen);
-  if (header.find("'descr': '<f4'") == std::string::npos ||
-      header.find("'fortran_order': False") == std::string::npos) {
-    reason = "'" + path + "' must hold float32 ('<f4') data in C order";
+  bool f4 = header.find("'descr': '<f4'") != std::string::npos;
+  bool fortran = header.find("'fortran_order': False") == std::string::npos;
+  if (!f4 || fortran) {
+    // What it holds, and numpy's way to what it should.
+    size_t at = header.find("'descr': '");
+    size_t from = at == std::string::npos ? at : at + 10;
+    size_t to = at == std::string::npos ? at : header.find('\'', from);
+    std::string descr = to == std::string::npos ? "unknown" : header.substr(from, to - from);
+    reason =
+        "'" + path + "' holds '" + descr + "' data" + (fortran ? " in Fortran order" : "") +
+        "; cnnc run takes float32 ('<f4') in C order (numpy: " +
+        (fortran ? "numpy.ascontiguousarray(x, dtype=numpy.float32))" : "x.astype(numpy.float32))");
     return false;
   }
   size_t open = header.find('(', header.find("'shape'")), close = header.find(')', open);
