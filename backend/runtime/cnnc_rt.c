@@ -324,6 +324,7 @@ API int64_t cnnc_num_params(void) { return meta_ready() ? meta.params : 0; }
 
 struct cnnc_model {
   float *weights; /* every weight tensor packed, at its offset (arg_t) */
+  int64_t part;   /* images a pipeline call took where more failed (0: none failed) */
 };
 
 static void shape_str(char *buf, size_t len, const int64_t *shape, int rank) {
@@ -584,22 +585,8 @@ static void nchw_dims(halide_dimension_t d[4], const int64_t chw[3], int64_t bat
   }
 }
 
-API int cnnc_run(cnnc_model *m, const float *input, int64_t batch, float *output) {
-  last_error[0] = 0;
-  if (!m || !input || !output) {
-    set_error("cnnc_run: %s is NULL", !m ? "model" : !input ? "input" : "output");
-    return 1;
-  }
-  if (batch < 1) {
-    set_error("cnnc_run: batch is %lld; it must be at least 1", (long long)batch);
-    return 1;
-  }
-  int64_t in_elems = meta.in[0] * meta.in[1] * meta.in[2];
-  int64_t out_elems = meta.out[0] * meta.out[1] * meta.out[2];
-  if (batch > INT32_MAX / (in_elems > out_elems ? in_elems : out_elems)) {
-    set_error("cnnc_run: batch %lld is too large", (long long)batch);
-    return 1;
-  }
+/* One call of the pipeline on `batch` images (buffers indexed in 32 bits). */
+static int run_pipeline(cnnc_model *m, const float *input, int64_t batch, float *output) {
   halide_dimension_t in_dims[4], out_dims[4];
   halide_buffer_t in_buf, out_buf;
   nchw_dims(in_dims, meta.in, batch);
@@ -612,8 +599,52 @@ API int cnnc_run(cnnc_model *m, const float *input, int64_t batch, float *output
   halide_buffer_t w_buf;
   make_buffer(&w_buf, &w_dim, m->weights, 1);
   void *args[3] = {&in_buf, &w_buf, &out_buf};
-  int rc = cnnc_pipeline_argv(args);
-  if (rc != 0 && !last_error[0])
-    set_error("cnnc_run: the pipeline failed with code %d", rc);
-  return rc != 0;
+  return cnnc_pipeline_argv(args);
+}
+
+API int cnnc_run(cnnc_model *m, const float *input, int64_t batch, float *output) {
+  last_error[0] = 0;
+  if (!m || !input || !output) {
+    set_error("cnnc_run: %s is NULL", !m ? "model" : !input ? "input" : "output");
+    return 1;
+  }
+  if (batch < 1) {
+    set_error("cnnc_run: batch is %lld; it must be at least 1", (long long)batch);
+    return 1;
+  }
+  int64_t in_elems = meta.in[0] * meta.in[1] * meta.in[2];
+  int64_t out_elems = meta.out[0] * meta.out[1] * meta.out[2];
+  int64_t most = in_elems > out_elems ? in_elems : out_elems;
+  if (batch > INT64_MAX / 4 / most) { /* no such array can exist */
+    set_error("cnnc_run: batch %lld is too large", (long long)batch);
+    return 1;
+  }
+  /* The images are independent: a batch runs in parts of at most `part`
+     images, as many as the input and output buffers' 32-bit indexing takes,
+     and half as many again while a part's buffers inside the pipeline would
+     pass the 2^31 bytes a Halide buffer may hold, or memory runs out. */
+  int64_t part = INT32_MAX / most, known = __atomic_load_n(&m->part, __ATOMIC_RELAXED);
+  if (known && part > known)
+    part = known; /* not the failed sizes again, call after call */
+  if (part > batch)
+    part = batch;
+  for (int64_t done = 0; done < batch;) {
+    int64_t n = batch - done < part ? batch - done : part;
+    int rc = run_pipeline(m, input + done * in_elems, n, output + done * out_elems);
+    if (rc != 0 && n > 1 &&
+        (rc == halide_error_code_buffer_allocation_too_large ||
+         rc == halide_error_code_out_of_memory)) {
+      part = n / 2;
+      __atomic_store_n(&m->part, part, __ATOMIC_RELAXED);
+      last_error[0] = 0;
+      continue;
+    }
+    if (rc != 0) {
+      if (!last_error[0])
+        set_error("cnnc_run: the pipeline failed with code %d", rc);
+      return 1;
+    }
+    done += n;
+  }
+  return 0;
 }

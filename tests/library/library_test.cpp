@@ -244,6 +244,29 @@ TEST_CASE("cnnc_run checks its arguments") {
   lib.free(nullptr);
 }
 
+TEST_CASE("a batch whose buffers pass 2^31 bytes runs in parts, as each image alone") {
+  auto built = test::build(CNNC_TEST_DIR "/library/big_buffer.cnn");
+  test::Library &lib = built->lib;
+  void *m = lib.load((built->dir + "/weights.safetensors").c_str());
+  REQUIRE(m != nullptr);
+  const size_t in = 512 * 512, out = 256, batch = 9;
+  std::vector<float> x(batch * in), y(batch * out, -1.0f), one(out);
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal;
+  for (float &v : x)
+    v = normal(rng);
+  // It failed: "Total allocation for buffer n1_tile is 2415919104, which
+  // exceeds the maximum size of 2147483647".
+  REQUIRE(lib.run(m, x.data(), static_cast<int64_t>(batch), y.data()) == 0);
+  CHECK(std::string(lib.lastError()).empty());
+  for (size_t b = 0; b < batch; ++b) {
+    REQUIRE(lib.run(m, x.data() + b * in, 1, one.data()) == 0);
+    for (size_t o = 0; o < out; ++o)
+      CHECK(y[b * out + o] == one[o]);
+  }
+  lib.free(m);
+}
+
 TEST_CASE("a NaN in the input reaches the output through relus, as in PyTorch") {
   auto built = test::build(CNNC_TEST_DIR "/library/nan_relu.cnn");
   test::Library &lib = built->lib;

@@ -50,16 +50,26 @@ int runLibrary(const RunOptions &o) {
     if (shape[0] == 0)
       return fail("'" + o.input + "' holds no images");
     batch = shape[0];
-  } else {
-    if (batch < 1)
-      return fail("--batch must be at least 1");
-    input = randomInput(api, batch);
+  } else if (batch < 1) {
+    return fail("--batch must be at least 1");
+  }
+  std::vector<float> output;
+  try {
+    if (o.input.empty())
+      input = randomInput(api, batch);
+    output.resize(outputSize(api, batch));
+  } catch (const std::exception &) { // std::bad_alloc, std::length_error
+    double gb = static_cast<double>(batch) *
+                static_cast<double>(in[0] * in[1] * in[2] + out[0] * out[1] * out[2]) * 4 / 1e9;
+    char size[64];
+    std::snprintf(size, sizeof size, gb < 100 ? "%.1f GB" : "%.0f GB", gb);
+    return fail("cannot allocate the input and output of a batch of " + std::to_string(batch) +
+                " (" + size + ")");
   }
   void *model = api.load(o.weights.c_str());
   if (!model)
     return fail(api.lastError());
   size_t perImage = outputSize(api, 1);
-  std::vector<float> output(outputSize(api, batch));
   auto t0 = std::chrono::steady_clock::now();
   int rc = api.run(model, input.data(), batch, output.data());
   auto t1 = std::chrono::steady_clock::now();
