@@ -527,7 +527,12 @@ Halide::Target libraryTarget(const std::string &target) {
 
 } // namespace
 
-void checkLibraryTarget(const std::string &target) { libraryTarget(target); }
+std::string checkLibraryTarget(const std::string &target) {
+  if (!libraryTarget(target).has_gpu_feature())
+    return "";
+  return "cnnc has no GPU schedules yet: the library for '" + target +
+         "' runs on the CPU, as one for 'host' does";
+}
 
 // Halide indexes a buffer with 32 bits and checks that each buffer the
 // pipeline is given has at most 2^31 - 1 elements: a larger input or output

@@ -38,8 +38,9 @@ struct UserError : std::runtime_error {
 
 // UserError unless this machine can build a library for `target` (a known
 // target string of its own processor and OS: the library links the loader
-// built here; GPU features are fine).
-void checkLibraryTarget(const std::string &target);
+// built here; GPU features are fine). Returns a warning to print, or "": a
+// GPU target's library runs the CPU schedule (cnnc has no GPU schedules).
+std::string checkLibraryTarget(const std::string &target);
 
 // Errors, at their places in the source, for a network that no library can
 // run: an input or output of 2^31 or more elements an image, a layer with

@@ -435,9 +435,12 @@ int run(const Options &o) {
   LibraryOptions lib;
   lib.target = o.target;
   // Say so before any work (or progress line) when the library's target
-  // cannot be built on this machine.
-  if (library)
-    checkLibraryTarget(o.target);
+  // cannot be built on this machine, or will not run where it says.
+  if (library) {
+    std::string warning = checkLibraryTarget(o.target);
+    if (!warning.empty())
+      std::cerr << "cnnc: warning: " << warning << '\n';
+  }
   if (!o.schedule.empty())
     lib.params = readScheduleFile(o.schedule);
   lib.autoScheduler = o.autoSchedule;
