@@ -621,8 +621,8 @@ API int cnnc_run(cnnc_model *m, const float *input, int64_t batch, float *output
   }
   /* The images are independent: a batch runs in parts of at most `part`
      images, as many as the input and output buffers' 32-bit indexing takes,
-     and half as many again while a part's buffers inside the pipeline would
-     pass the 2^31 bytes a Halide buffer may hold, or memory runs out. */
+     halved while a part's buffers inside the pipeline would pass the 2^31
+     bytes a Halide buffer may hold or memory runs out. */
   int64_t part = INT32_MAX / most, known = __atomic_load_n(&m->part, __ATOMIC_RELAXED);
   if (known && part > known)
     part = known; /* not the failed sizes again, call after call */
