@@ -35,6 +35,15 @@ def main():
         failures.append("a layer without its profiler samples")
     if any(l["samples"] > 0 and l["ms"] == 0 for l in layers if "samples" in l):
         failures.append("samples but no time")
+    # A rate only from 25 samples on, of work with multiply-adds, as the
+    # table prints it ("few", "-"): null otherwise, never a number from a
+    # sample or two (it printed 0.00, or 434 % of peak).
+    macs = {l["name"]: l["macs"] for l in summary["layers"]}
+    for l in layers:
+        rated = l["samples"] >= 25 and macs.get(l["name"], 0) > 0
+        for key in ("gflops", "percent_of_peak"):
+            if (l[key] is not None) != rated:
+                failures.append("%s of %s (%d samples): %s" % (key, l["name"], l["samples"], l[key]))
     total = sum(l["ms"] for l in layers)
     for f in failures:
         print("FAIL:", f)

@@ -30,6 +30,12 @@ namespace cnnc {
 
 namespace {
 
+// Halide's profiler takes a sample once a millisecond: a layer of k samples
+// is timed to about 1/sqrt(k), and its rate is given from kRateSamples on
+// (GoogLeNet's small 5x5 convs at batch 1 got 2 samples in 3 s and read as
+// 434 % of peak).
+constexpr double kRateSamples = 25;
+
 double percentile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   double pos = q * static_cast<double>(v.size() - 1);
@@ -215,11 +221,21 @@ int bench(const Graph &g, const BenchOptions &o) {
         if (found == perNode.end())
           continue;
         const LayerProfile &prof = found->second;
+        // A rate where the table prints one, else null (not 0, nor a rate
+        // from a sample or two).
+        std::string rate = "null", percent = "null";
+        if (n->macs && prof.samples >= kRateSamples) {
+          char buf[64];
+          std::snprintf(buf, sizeof buf, "%.2f", gflops(n->macs, prof.ms));
+          rate = buf;
+          std::snprintf(buf, sizeof buf, "%.2f", 100 * gflops(n->macs, prof.ms) / peak);
+          percent = buf;
+        }
         std::printf("%s\n  {\"name\": %s, \"op\": %s, \"ms\": %.6g, \"samples\": %.0f, "
-                    "\"gflops\": %.2f, \"percent_of_peak\": %.2f}",
+                    "\"gflops\": %s, \"percent_of_peak\": %s}",
                     first ? "" : ",", jsonString(n->name).c_str(),
-                    jsonString(opName(n->op)).c_str(), prof.ms, prof.samples,
-                    gflops(n->macs, prof.ms), 100 * gflops(n->macs, prof.ms) / peak);
+                    jsonString(opName(n->op)).c_str(), prof.ms, prof.samples, rate.c_str(),
+                    percent.c_str());
         first = false;
       }
       std::printf("]");
@@ -245,11 +261,6 @@ int bench(const Graph &g, const BenchOptions &o) {
               "compiled in %.1f s\n",
               netGflops, 100 * netGflops / peak, peak, threads, compileS);
   if (o.perLayer) {
-    // Halide's profiler takes a sample once a millisecond: a layer of k
-    // samples is timed to about 1/sqrt(k), and its rate is printed from
-    // kRateSamples on (GoogLeNet's small 5x5 convs at
-    // batch 1 got 2 samples in 3 s and read as 434 % of peak).
-    const double kRateSamples = 25;
     std::printf("\nper layer (Halide's profiler, a sample a millisecond; its runs are slower than "
                 "plain ones: %.3f ms in all)\n%-32s %-14s %9s %8s %9s %7s\n",
                 profiled, "layer", "op", "ms", "samples", "GFLOP/s", "% peak");
