@@ -514,6 +514,8 @@ int main(int argc, char **argv) {
     o.help = true;
   }
   if (o.command.empty()) {
+    if (argc > 1 && !o.help) // options alone: `cnnc -o x.so`
+      usageError("no .cnn file or command given");
     std::cout << kUsage;
     return o.help ? 0 : 1;
   }
