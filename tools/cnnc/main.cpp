@@ -438,6 +438,8 @@ int run(const Options &o) {
   // cannot be built on this machine, or will not run where it says.
   if (library) {
     std::string warning = checkLibraryTarget(o.target);
+    if (!warning.empty() && o.werror)
+      throw UserError(warning + " [-Werror]");
     if (!warning.empty())
       std::cerr << "cnnc: warning: " << warning << '\n';
   }
