@@ -604,9 +604,23 @@ void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOption
   if (runProgram({linker, "-r", "-b", "binary", "-o", "meta.o", "cnnc_meta.txt"}, tmp.path, log) !=
       0)
     throw std::runtime_error("the linker failed to embed the network description:\n" + log);
+  // Named by its file name (SONAME): a program linked with `cc main.c
+  // lib/net.so` then looks for "net.so" by the loader's search path, not for
+  // the path it was linked with.
   std::vector<std::string> link = {
-      linker, "-shared",     "-o", "net.so", "--version-script", "exports.map",
-      "-z",   "noexecstack", "-z", "now",    "--no-undefined",
+      linker,
+      "-shared",
+      "-o",
+      "net.so",
+      "-soname",
+      std::filesystem::path(soPath).filename(),
+      "--version-script",
+      "exports.map",
+      "-z",
+      "noexecstack",
+      "-z",
+      "now",
+      "--no-undefined",
   };
   for (const Part &part : parts)
     link.push_back(part.name + ".o");
