@@ -36,6 +36,10 @@ namespace {
 // 434 % of peak).
 constexpr double kRateSamples = 25;
 
+// Whether a layer's rate is given (table and JSON alike): work with
+// multiply-adds, timed by kRateSamples samples or more.
+bool rated(int64_t macs, double samples) { return macs && samples >= kRateSamples; }
+
 double percentile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   double pos = q * static_cast<double>(v.size() - 1);
@@ -224,7 +228,7 @@ int bench(const Graph &g, const BenchOptions &o) {
         // A rate where the table prints one, else null (not 0, nor a rate
         // from a sample or two).
         std::string rate = "null", percent = "null";
-        if (n->macs && prof.samples >= kRateSamples) {
+        if (rated(n->macs, prof.samples)) {
           char buf[64];
           std::snprintf(buf, sizeof buf, "%.2f", gflops(n->macs, prof.ms));
           rate = buf;
@@ -269,7 +273,7 @@ int bench(const Graph &g, const BenchOptions &o) {
     // that has multiply-adds.
     auto row = [&](const std::string &name, const char *op, double ms, double samples,
                    int64_t macs) {
-      if (macs && samples >= kRateSamples) {
+      if (rated(macs, samples)) {
         std::printf("%-32s %-14s %9.3f %8.0f %9.1f %6.0f%%\n", name.c_str(), op, ms, samples,
                     gflops(macs, ms), 100 * gflops(macs, ms) / peak);
       } else {

@@ -383,14 +383,14 @@ void checkOutputs(const Options &o, const std::vector<Input> &inputs) {
     throw UserError("-o '" + o.output +
                     "' names the library's header: the library and its header would both be '" +
                     header + "'; name the library net.so");
-  for (const std::string &path : {o.output, header}) {
-    std::string why = path.empty() ? "" : unwritableReason(path);
-    if (!why.empty())
-      throw UserError("cannot write '" + path + "': " + why);
-  }
   struct stat out, in;
   for (const std::string &path : {o.output, header}) {
-    if (path.empty() || stat(path.c_str(), &out) != 0)
+    if (path.empty())
+      continue;
+    std::string why = unwritableReason(path);
+    if (!why.empty())
+      throw UserError("cannot write '" + path + "': " + why);
+    if (stat(path.c_str(), &out) != 0)
       continue;
     std::string named = path == o.output
                             ? "the output '" + path + "'"
@@ -438,10 +438,11 @@ int run(const Options &o) {
   // cannot be built on this machine, or will not run where it says.
   if (library) {
     std::string warning = checkLibraryTarget(o.target);
-    if (!warning.empty() && o.werror)
-      throw UserError(warning + " [-Werror]");
-    if (!warning.empty())
+    if (!warning.empty()) {
+      if (o.werror)
+        throw UserError(warning + " [-Werror]");
       std::cerr << "cnnc: warning: " << warning << '\n';
+    }
   }
   if (!o.schedule.empty())
     lib.params = readScheduleFile(o.schedule);

@@ -86,14 +86,13 @@ bool readNpy(const std::string &path, std::vector<int64_t> &shape, std::vector<f
     return false;
   }
   std::string header = bytes.substr(start, hlen);
-  bool f4 = header.find("'descr': '<f4'") != std::string::npos;
+  const std::string key = "'descr': '";
+  size_t from = header.find(key);
+  from = from == std::string::npos ? from : from + key.size();
+  size_t to = from == std::string::npos ? from : header.find('\'', from);
+  std::string descr = to == std::string::npos ? "unknown" : header.substr(from, to - from);
   bool fortran = header.find("'fortran_order': False") == std::string::npos;
-  if (!f4 || fortran) {
-    // What it holds, and numpy's way to what it should.
-    size_t at = header.find("'descr': '");
-    size_t from = at == std::string::npos ? at : at + 10;
-    size_t to = at == std::string::npos ? at : header.find('\'', from);
-    std::string descr = to == std::string::npos ? "unknown" : header.substr(from, to - from);
+  if (descr != "<f4" || fortran) { // what it holds, and numpy's way to what it should
     reason =
         "'" + path + "' holds '" + descr + "' data" + (fortran ? " in Fortran order" : "") +
         "; cnnc run takes float32 ('<f4') in C order (numpy: " +
