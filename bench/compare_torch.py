@@ -5,7 +5,13 @@ interleaved in one process, and prints medians and ratios.
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
         /usr/bin/python3 bench/compare_torch.py --cnnc build/cnnc [--nets alexnet,googlenet]
         [--batches 1,8] [--rounds 6] [--seconds 0.5] [--pair-seconds 10] [--no-caffe]
-        [--reference-blas]
+        [--reference-blas] [--peak build/peak]
+
+Each row gives the engine's median time, images/s, GFLOP/s (2 x the
+network's multiply-adds, language.md's figures, per second) and that as a
+percentage of the machine's fp32 FMA peak on all threads, which `peak` (by
+default the one beside --cnnc) measures before the first network; the peak
+measured after the last one is printed too.
 
 PyTorch runs on OpenBLAS (the script refuses Debian's reference BLAS, which
 makes its fc layers 7 times slower, unless --reference-blas) with 2 threads,
@@ -139,6 +145,17 @@ def torch_blas():
     return sorted(libs)
 
 
+def measure_peak(peak):
+    """`peak --json`: the FMA peak on all threads and the memory bandwidth."""
+    return json.loads(subprocess.run([peak, "--json"], check=True, capture_output=True,
+                                     text=True).stdout)
+
+
+def describe_peak(when, p):
+    return (f"{when}: fp32 FMA peak {p['gflops_all']:.1f} GFLOP/s on {p['threads']} threads "
+            f"({p['gflops_1']:.1f} on 1), memory read {p['read_gbs']:.1f} GB/s")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cnnc", required=True)
@@ -153,7 +170,11 @@ def main():
                     help="skip the Caffe-style examples' speed per multiply-add")
     ap.add_argument("--reference-blas", action="store_true",
                     help="time PyTorch even where it runs on Debian's reference BLAS")
+    ap.add_argument("--peak", help="the peak probe (default: 'peak' beside --cnnc)")
     args = ap.parse_args()
+    peak_probe = args.peak or os.path.join(os.path.dirname(os.path.abspath(args.cnnc)), "peak")
+    if not os.access(peak_probe, os.X_OK):
+        sys.exit(f"compare_torch: no peak probe at {peak_probe} (build it, or pass --peak)")
     torch.set_num_threads(2)
     # Debian's default libblas.so.3 is the reference BLAS: PyTorch's fc
     # layers run about 7 times slower on it (AlexNet's classifier 393 ms at
@@ -166,6 +187,8 @@ def main():
                  + "), which makes its fc layers about 7 times slower than a PyTorch user's: "
                  "install libopenblas0-pthread (tools/setup.sh does), or pass --reference-blas")
     print("PyTorch's BLAS: " + ", ".join(blas), flush=True)
+    peak = measure_peak(peak_probe)
+    print(describe_peak("before", peak) + "; the % column is of this peak", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for net in args.nets.split(","):
             cnn_file = os.path.join(parity.ROOT, "examples", "torchvision", net + ".cnn")
@@ -207,6 +230,7 @@ def main():
                 for name, t in sorted(med.items(), key=lambda kv: kv[1]):
                     print(f"  {net} batch {batch} {name:24s} {t * 1e3:8.2f} ms "
                           f"{batch / t:8.1f} img/s {gflop / t:7.1f} GFLOP/s "
+                          f"{100 * gflop / t / peak['gflops_all']:4.0f} % of peak "
                           f"x{best_torch[0] / t:.2f} vs best torch ({best_torch[1]})", flush=True)
                 if caffe_engine:
                     macs = caffe_summary["macs"]
@@ -215,13 +239,17 @@ def main():
                     scale = summary["macs"] / macs
                     per_flop = caffe_t / tv_t * scale
                     lo, hi = (r * scale for r in median_ratio_interval(tv_ts, caffe_ts))
+                    caffe_gflops = 2 * macs * batch / 1e9 / caffe_t
                     print(f"  {net} batch {batch} cnnc caffe example     {caffe_t * 1e3:8.2f} ms "
+                          f"{batch / caffe_t:8.1f} img/s {caffe_gflops:7.1f} GFLOP/s "
+                          f"{100 * caffe_gflops / peak['gflops_all']:4.0f} % of peak, "
                           f"against torchvision's {tv_t * 1e3:.2f} ms ({len(tv_ts)} alternating calls each; "
                           f"{macs / 1e6:.0f} M multiply-adds against {summary['macs'] / 1e6:.0f} M): "
                           f"{abs(per_flop - 1) * 100:.1f} % {'slower' if per_flop > 1 else 'faster'} "
                           f"per multiply-add than torchvision's (95 % bootstrap interval of the "
                           f"time per multiply-add: {(lo - 1) * 100:+.1f} % to {(hi - 1) * 100:+.1f} %)",
                           flush=True)
+    print(describe_peak("after", measure_peak(peak_probe)), flush=True)
     return 0
 
 
