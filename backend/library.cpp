@@ -404,24 +404,63 @@ bool isFile(const std::string &p) {
   return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-std::string findRuntime(const LibraryOptions &o) {
-  if (!o.runtime.empty())
-    return o.runtime;
-  std::string dir = exeDir();
-  for (const std::string &p : {dir + "/libcnnc_rt.a", dir + "/../lib/cnnc/libcnnc_rt.a"})
-    if (isFile(p))
-      return p;
-  throw std::runtime_error("cannot find libcnnc_rt.a next to cnnc (" + dir + ")");
+// Whether `t` is AArch64 Linux and this machine x86-64 Linux: such a
+// library is linked by the cross toolchain of Debian's gcc-aarch64-linux-gnu
+// (its aarch64-linux-gnu-ld, and cnnc's runtime built by its compiler when
+// cnnc was built, libcnnc_rt_aarch64.a beside libcnnc_rt.a).
+bool crossArm(const Halide::Target &t) {
+  using T = Halide::Target;
+  Halide::Target host = Halide::get_host_target();
+  return t.arch == T::ARM && t.bits == 64 && t.os == T::Linux && host.arch == T::X86 &&
+         host.bits == 64 && host.os == T::Linux;
 }
 
-std::string findLinker(const LibraryOptions &o) {
-  if (!o.linker.empty())
-    return o.linker;
-  if (const char *env = std::getenv("CNNC_LD"))
-    return env;
-  std::string found = findOnPath({"ld", "ld.lld"});
+const char *kCrossToolchain = "install Debian's gcc-aarch64-linux-gnu and build cnnc again "
+                              "(tools/setup.sh does both)";
+
+// The runtime for `t`, beside cnnc (or as installed), or "".
+std::string defaultRuntime(const Halide::Target &t) {
+  std::string name = crossArm(t) ? "libcnnc_rt_aarch64.a" : "libcnnc_rt.a", dir = exeDir();
+  for (const std::string &p : {dir + "/" + name, dir + "/../lib/cnnc/" + name})
+    if (isFile(p))
+      return p;
+  return "";
+}
+
+std::string findRuntime(const LibraryOptions &o, const Halide::Target &t) {
+  if (!o.runtime.empty())
+    return o.runtime;
+  std::string found = defaultRuntime(t);
   if (!found.empty())
     return found;
+  if (crossArm(t))
+    throw UserError("cannot find cnnc's runtime for AArch64 (libcnnc_rt_aarch64.a) next to cnnc "
+                    "(" +
+                    exeDir() + "): " + kCrossToolchain);
+  throw std::runtime_error("cannot find libcnnc_rt.a next to cnnc (" + exeDir() + ")");
+}
+
+// The linker for `t` on PATH: "" where there is none.
+std::string defaultLinker(const Halide::Target &t) {
+  if (crossArm(t)) {
+    if (const char *env = std::getenv("CNNC_AARCH64_LD"))
+      return env;
+    return findOnPath({"aarch64-linux-gnu-ld"});
+  }
+  if (const char *env = std::getenv("CNNC_LD"))
+    return env;
+  return findOnPath({"ld", "ld.lld"});
+}
+
+std::string findLinker(const LibraryOptions &o, const Halide::Target &t) {
+  if (!o.linker.empty())
+    return o.linker;
+  std::string found = defaultLinker(t);
+  if (!found.empty())
+    return found;
+  if (crossArm(t))
+    throw UserError("a library for AArch64 needs its linker, aarch64-linux-gnu-ld: " +
+                    std::string(kCrossToolchain));
   throw UserError("writing a library needs a linker: install binutils (ld) or lld (ld.lld)");
 }
 
@@ -515,20 +554,34 @@ std::string machineName(const Halide::Target &t) {
   return arch + "-" + std::to_string(t.bits) + " " + os;
 }
 
-// `target` parsed, where this machine can build a library for it.
-Halide::Target libraryTarget(const std::string &target) {
+// `target` parsed, where this machine can build a library for it (and
+// run it, with `runHere`): its own processor and OS, or AArch64 Linux on
+// x86-64 Linux (crossArm).
+Halide::Target libraryTarget(const std::string &target, bool runHere) {
   Halide::Target t = parseTarget(target), host = Halide::get_host_target();
-  if (t.arch != host.arch || t.bits != host.bits || t.os != host.os)
+  if (t.arch == host.arch && t.bits == host.bits && t.os == host.os)
+    return t;
+  if (crossArm(t) && runHere)
+    throw UserError("cannot run a library for " + target + " on this " + machineName(host) +
+                    " machine; `cnnc FILE -o net.so --target " + target +
+                    "` builds one to copy to an " + machineName(t) + " machine");
+  if (!crossArm(t))
     throw UserError("cannot build a library for " + target + " on this " + machineName(host) +
-                    " machine: the library links this machine's loader; --emit asm prints the "
-                    "code for any target");
+                    " machine: cnnc links libraries for this machine's processor and OS, and "
+                    "for arm-64-linux; --emit asm prints the code for any target");
   return t;
 }
 
 } // namespace
 
-std::string checkLibraryTarget(const std::string &target) {
-  if (!libraryTarget(target).has_gpu_feature())
+std::string checkLibraryTarget(const std::string &target, bool runHere) {
+  Halide::Target t = libraryTarget(target, runHere);
+  if (crossArm(t)) { // its toolchain, before any work
+    LibraryOptions defaults;
+    findLinker(defaults, t);
+    findRuntime(defaults, t);
+  }
+  if (!t.has_gpu_feature())
     return "";
   return "cnnc has no GPU schedules yet: the library for '" + target +
          "' runs on the CPU, as one for 'host' does";
@@ -573,9 +626,9 @@ void checkLibraryLimits(const Graph &g, DiagEngine &diag) {
 }
 
 void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOptions &opts) {
-  Halide::Target t = libraryTarget(opts.target);
-  std::string linker = findLinker(opts);
-  std::string runtime = findRuntime(opts);
+  Halide::Target t = libraryTarget(opts.target, false);
+  std::string linker = findLinker(opts, t);
+  std::string runtime = findRuntime(opts, t);
   std::string assembler = findAssembler(t);
   TempDir tmp;
   std::vector<Part> parts =

@@ -19,8 +19,8 @@ namespace cnnc {
 
 struct LibraryOptions {
   std::string target = "host"; // a Halide target string
-  std::string runtime;         // libcnnc_rt.a; found next to cnnc if empty
-  std::string linker;          // ld or ld.lld; found on PATH if empty
+  std::string runtime; // libcnnc_rt.a (for arm-64-linux libcnnc_rt_aarch64.a); beside cnnc if empty
+  std::string linker;  // ld or ld.lld (aarch64-linux-gnu-ld); found on PATH if empty
   // Schedule parameters over the target's defaults (schedules/cpu.h,
   // cpuParamInfo names); std::invalid_argument for an unknown one.
   std::vector<std::pair<std::string, int>> params;
@@ -37,10 +37,12 @@ struct UserError : std::runtime_error {
 };
 
 // UserError unless this machine can build a library for `target` (a known
-// target string of its own processor and OS: the library links the loader
-// built here; GPU features are fine). Returns a warning to print, or "": a
-// GPU target's library runs the CPU schedule (cnnc has no GPU schedules).
-std::string checkLibraryTarget(const std::string &target);
+// target string of its own processor and OS, or arm-64-linux on x86-64
+// Linux where the AArch64 cross toolchain is installed; GPU features are
+// fine), and with `runHere` (bench, tune) run it. Returns a warning to
+// print, or "": a GPU target's library runs the CPU schedule (cnnc has no
+// GPU schedules).
+std::string checkLibraryTarget(const std::string &target, bool runHere);
 
 // Errors, at their places in the source, for a network that no library can
 // run: an input or output of 2^31 or more elements an image, a layer with
@@ -63,7 +65,7 @@ std::string describe(const Graph &g, const struct LoweredNet &net, const Halide:
 
 // The lowered Halide statement of the network (cnnc --emit halide), or with
 // `assembly` the machine code for opts.target (cnnc --emit asm): any target
-// compiles, also one this machine cannot link or run (arm-64-linux).
+// compiles, also one no library is linked for here (x86-64-windows).
 std::string emitStage(const Graph &g, const LibraryOptions &opts, bool assembly);
 
 } // namespace cnnc

@@ -4,17 +4,24 @@
 // where the reference is exactly zero (a conv whose windows all lie in its
 // padding), ||out|| <= 1e-4.
 //   e2e_check FILE.cnn [--target T] [--schedule S.json | --auto-schedule NAME]
-//             [--threads N] [--batches 1,4,9]
+//             [--threads N] [--batches 1,4,9] [--runner "CMD ARGS"]
 // --threads also runs one model from N threads at once and requires
-// identical results.
+// identical results. --runner "CMD ARGS" runs a library this machine cannot
+// load (arm-64-linux) by a program, tests/arm/run_library.c under
+// qemu-aarch64: CMD ARGS net.so weights batch in.f32 out.f32.
 #include "tests/e2e/library_harness.h"
 #include "tests/reference/reference.h"
 
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <functional>
 #include <random>
+#include <sstream>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 using namespace cnnc;
 
@@ -31,15 +38,32 @@ std::vector<float> randomInput(size_t count, unsigned seed) {
   return v;
 }
 
+// Runs `argv` and waits: whether it exited with status 0.
+bool runProgram(const std::vector<std::string> &argv) {
+  std::vector<char *> args;
+  for (const std::string &a : argv)
+    args.push_back(const_cast<char *>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+         WEXITSTATUS(status) == 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: e2e_check FILE.cnn [--target T] [--schedule S.json] "
-                         "[--auto-schedule NAME] [--threads N] [--batches 1,4,9]\n");
+                         "[--auto-schedule NAME] [--threads N] [--batches 1,4,9] "
+                         "[--runner \"CMD ARGS\"]\n");
     return 2;
   }
-  std::string target = "host", schedule, autoScheduler;
+  std::string target = "host", schedule, autoScheduler, runner;
   int threads = 0;
   std::vector<int64_t> batches = {1, 3};
   for (int i = 2; i + 1 < argc; i += 2) {
@@ -49,6 +73,8 @@ int main(int argc, char **argv) {
       schedule = argv[i + 1];
     } else if (!std::strcmp(argv[i], "--auto-schedule")) {
       autoScheduler = argv[i + 1];
+    } else if (!std::strcmp(argv[i], "--runner")) {
+      runner = argv[i + 1];
     } else if (!std::strcmp(argv[i], "--threads")) {
       threads = std::atoi(argv[i + 1]);
     } else if (!std::strcmp(argv[i], "--batches")) {
@@ -65,9 +91,13 @@ int main(int argc, char **argv) {
       }
     }
   }
+  if (!runner.empty() && threads > 0) {
+    std::fprintf(stderr, "e2e_check: --threads runs the library here, not by --runner\n");
+    return 2;
+  }
   std::unique_ptr<test::Built> b;
   try {
-    b = test::build(argv[1], target, schedule, autoScheduler);
+    b = test::build(argv[1], target, schedule, autoScheduler, runner.empty());
   } catch (const std::exception &e) {
     std::fprintf(stderr, "FAIL %s: %s\n", argv[1], e.what());
     return 1;
@@ -76,23 +106,53 @@ int main(int argc, char **argv) {
   ref::Weights ws;
   for (const auto &t : test::weightsOf(g))
     ws[t.name] = std::vector<double>(t.data.begin(), t.data.end());
-  void *model = b->lib.load((b->dir + "/weights.safetensors").c_str());
-  if (!model) {
-    std::fprintf(stderr, "FAIL %s: cnnc_load: %s\n", argv[1], b->lib.lastError());
-    return 1;
+  std::string weights = b->dir + "/weights.safetensors";
+  // One batch through the library: x in, y out, or the reason it failed.
+  std::function<std::string(const std::vector<float> &, int64_t, std::vector<float> &)> run;
+  void *model = nullptr;
+  if (runner.empty()) {
+    model = b->lib.load(weights.c_str());
+    if (!model) {
+      std::fprintf(stderr, "FAIL %s: cnnc_load: %s\n", argv[1], b->lib.lastError());
+      return 1;
+    }
+    run = [&](const std::vector<float> &x, int64_t batch, std::vector<float> &y) {
+      return b->lib.run(model, x.data(), batch, y.data())
+                 ? std::string("cnnc_run: ") + b->lib.lastError()
+                 : std::string();
+    };
+  } else {
+    run = [&](const std::vector<float> &x, int64_t batch, std::vector<float> &y) {
+      std::string in = b->dir + "/in.f32", out = b->dir + "/out.f32";
+      std::ofstream(in, std::ios::binary)
+          .write(reinterpret_cast<const char *>(x.data()),
+                 static_cast<std::streamsize>(x.size() * sizeof(float)));
+      std::vector<std::string> cmd;
+      std::istringstream words(runner);
+      for (std::string w; words >> w;)
+        cmd.push_back(w);
+      cmd.insert(cmd.end(), {b->dir + "/net.so", weights, std::to_string(batch), in, out});
+      if (!runProgram(cmd))
+        return runner + " failed";
+      std::ifstream f(out, std::ios::binary);
+      f.read(reinterpret_cast<char *>(y.data()),
+             static_cast<std::streamsize>(y.size() * sizeof(float)));
+      return f.gcount() == static_cast<std::streamsize>(y.size() * sizeof(float)) && f.peek() == EOF
+                 ? std::string()
+                 : runner + " wrote an output of another size";
+    };
   }
-  int64_t in[3], out[3];
-  b->lib.inputDims(in);
-  b->lib.outputDims(out);
-  size_t inPer = static_cast<size_t>(in[0] * in[1] * in[2]);
-  size_t outPer = static_cast<size_t>(out[0] * out[1] * out[2]);
+  const Shape &in = g.node(g.input).shape, &out = g.node(g.output).shape;
+  size_t inPer = static_cast<size_t>(in.c * in.h * in.w);
+  size_t outPer = static_cast<size_t>(out.c * out.h * out.w);
   int failures = 0;
   for (int64_t batch : batches) {
     std::vector<float> x = randomInput(inPer * static_cast<size_t>(batch), 11);
     std::vector<float> y(outPer * static_cast<size_t>(batch));
-    if (b->lib.run(model, x.data(), batch, y.data()) != 0) {
-      std::fprintf(stderr, "FAIL %s batch %lld: cnnc_run: %s\n", argv[1],
-                   static_cast<long long>(batch), b->lib.lastError());
+    std::string why = run(x, batch, y);
+    if (!why.empty()) {
+      std::fprintf(stderr, "FAIL %s batch %lld: %s\n", argv[1], static_cast<long long>(batch),
+                   why.c_str());
       ++failures;
       continue;
     }
@@ -136,6 +196,7 @@ int main(int argc, char **argv) {
                 g.name.c_str(), threads, same ? "identical" : "different");
     failures += !same;
   }
-  b->lib.free(model);
+  if (model)
+    b->lib.free(model);
   return failures ? 1 : 0; // b's directory goes with it
 }

@@ -14,7 +14,8 @@ namespace cnnc::test {
 std::vector<NamedTensor> weightsOf(const Graph &g) { return initWeights(g, 7); }
 
 std::unique_ptr<Built> build(const std::string &cnnFile, const std::string &target,
-                             const std::string &schedule, const std::string &autoScheduler) {
+                             const std::string &schedule, const std::string &autoScheduler,
+                             bool load) {
   auto b = std::make_unique<Built>();
   SourceManager sm;
   DiagEngine diag(sm);
@@ -24,6 +25,10 @@ std::unique_ptr<Built> build(const std::string &cnnFile, const std::string &targ
   LibraryOptions opts;
   opts.target = target;
   opts.runtime = CNNC_RUNTIME;
+#ifdef CNNC_RUNTIME_AARCH64
+  if (target.rfind("arm-64-linux", 0) == 0)
+    opts.runtime = CNNC_RUNTIME_AARCH64;
+#endif
   if (!schedule.empty())
     opts.params = readScheduleFile(schedule);
   opts.autoScheduler = autoScheduler;
@@ -31,7 +36,7 @@ std::unique_ptr<Built> build(const std::string &cnnFile, const std::string &targ
   std::ofstream(b->dir + "/weights.safetensors", std::ios::binary)
       << safetensorsBytes(weightsOf(*b->graph));
   std::string error;
-  if (!openLibrary(b->dir + "/net.so", b->lib, error))
+  if (load && !openLibrary(b->dir + "/net.so", b->lib, error))
     throw std::runtime_error(error);
   return b;
 }

@@ -24,10 +24,11 @@ struct Built {
 
 // Compiles `cnnFile` for `target` (with the schedule file `schedule`, or
 // Halide's autoscheduler `autoScheduler`, if any), writes `cnnc init`
-// weights (seed 7) and loads the library. Throws on failure.
+// weights (seed 7) and, unless `load` is false (a library for another
+// processor), loads the library. Throws on failure.
 std::unique_ptr<Built> build(const std::string &cnnFile, const std::string &target = "host",
                              const std::string &schedule = "",
-                             const std::string &autoScheduler = "");
+                             const std::string &autoScheduler = "", bool load = true);
 
 std::vector<NamedTensor> weightsOf(const Graph &g);
 

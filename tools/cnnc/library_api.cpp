@@ -1,7 +1,10 @@
 // Loading a cnnc library's C interface.
 #include "tools/cnnc/library_api.h"
 
+#include <cstring>
 #include <dlfcn.h>
+#include <elf.h>
+#include <fstream>
 #include <random>
 
 namespace cnnc {
@@ -13,6 +16,42 @@ template <typename F> bool sym(void *h, const char *name, F &out) {
   return out != nullptr;
 }
 
+#if defined(__x86_64__)
+constexpr uint16_t kElfMachine = EM_X86_64;
+constexpr const char *kThisMachine = "x86-64";
+#elif defined(__aarch64__)
+constexpr uint16_t kElfMachine = EM_AARCH64;
+constexpr const char *kThisMachine = "AArch64";
+#else
+constexpr uint16_t kElfMachine = EM_NONE;
+constexpr const char *kThisMachine = "processor";
+#endif
+
+// The processor an ELF file at `path` is for, where that is not this
+// machine's; else "".
+std::string foreignMachine(const std::string &path) {
+  Elf64_Ehdr h;
+  std::ifstream f(path, std::ios::binary);
+  if (!f.read(reinterpret_cast<char *>(&h), sizeof h) ||
+      std::memcmp(h.e_ident, ELFMAG, SELFMAG) != 0 || h.e_machine == kElfMachine ||
+      kElfMachine == EM_NONE)
+    return "";
+  switch (h.e_machine) {
+  case EM_AARCH64:
+    return "AArch64";
+  case EM_X86_64:
+    return "x86-64";
+  case EM_ARM:
+    return "32-bit ARM";
+  case EM_386:
+    return "32-bit x86";
+  case EM_RISCV:
+    return "RISC-V";
+  default:
+    return "another processor (ELF machine " + std::to_string(h.e_machine) + ")";
+  }
+}
+
 } // namespace
 
 bool openLibrary(const std::string &path, LibraryApi &api, std::string &error) {
@@ -21,6 +60,12 @@ bool openLibrary(const std::string &path, LibraryApi &api, std::string &error) {
   api.handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!api.handle) {
     error = "cannot load '" + path + "': " + dlerror();
+    // The loader says "No such file or directory" for a library of another
+    // processor (one built with --target arm-64-linux): say which it is.
+    std::string machine = foreignMachine(file);
+    if (!machine.empty())
+      error = "'" + path + "' is a library for " + machine + ", and this machine is " +
+              kThisMachine + ": it runs only on " + machine;
     return false;
   }
   void *h = api.handle;

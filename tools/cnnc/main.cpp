@@ -52,7 +52,8 @@ Commands:
 Options:
   -o PATH             output file
   --target T          Halide target for the library: host (default),
-                      x86-64-linux-avx2, x86-64-linux-avx512, ...
+                      x86-64-linux-avx2, x86-64-linux-avx512, arm-64-linux
+                      (an AArch64 library, built with a cross linker), ...
   --schedule S.json   compile, bench: set the CPU schedule's named parameters
                       (docs/schedules.md) over the target's defaults
   --auto-schedule NAME
@@ -117,9 +118,12 @@ defaults; any setting gives the same results, up to float rounding.
 --auto-schedule NAME schedules the network with one of Halide's CPU
 autoschedulers instead (Mullapudi2016, Adams2019 or Li2018; for batch 1),
 usually slower than cnnc's own schedule: for comparison (docs/schedules.md).
---emit halide prints Halide's lowered statement instead, --emit asm the
-assembly for --target; both work for any target, also one this machine cannot
-link (arm-64-linux).
+--target arm-64-linux builds an AArch64 Linux library with the cross linker
+aarch64-linux-gnu-ld (or $CNNC_AARCH64_LD; Debian's gcc-aarch64-linux-gnu)
+and cnnc's runtime built for AArch64, to run on such a machine; other targets are this
+machine's processor and OS. --emit halide prints Halide's lowered statement
+instead, --emit asm the assembly for --target; both work for any target,
+also one no library can be built for here.
 )";
 
 const char *kInitHelp = R"(usage: cnnc init FILE.cnn -o w.safetensors [--seed N] [-Werror]
@@ -437,7 +441,7 @@ int run(const Options &o) {
   // Say so before any work (or progress line) when the library's target
   // cannot be built on this machine, or will not run where it says.
   if (library) {
-    std::string warning = checkLibraryTarget(o.target);
+    std::string warning = checkLibraryTarget(o.target, o.command != "compile");
     if (!warning.empty()) {
       if (o.werror)
         throw UserError(warning + " [-Werror]");
