@@ -5,19 +5,22 @@ float64 reference by e2e_check.
 
     tests/fuzz/random_nets.py --e2e-check build/tests/e2e_check
         [--seed S] [--count N | --seconds T] [--dir D] [--winograd]
+        [--arm-runner "qemu-aarch64 -L /usr/aarch64-linux-gnu build/tests/run_library_aarch64"]
 
 Each case is a network of convs (strided, dilated, grouped, padded
 asymmetrically, 1x1 with strides that skip columns), pools (ceil mode,
 padding), inception-like branches joined by concat, residual adds, LRN,
 batchnorm and activations, ending in a feature map, an fc or a softmax; a
 batch of 1 and one of 2-9 images; half the cases with a random schedule,
-a quarter for AVX2. A failing case's .cnn and schedule stay in --dir (printed
+a quarter for AVX2 (with --arm-runner, every case for AArch64 instead, run
+by that command). A failing case's .cnn and schedule stay in --dir (printed
 with the command that reproduces it) and the exit status is 1. Needs only
 Python 3's standard library.
 """
 import argparse
 import os
 import random
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -274,6 +277,10 @@ def main():
     ap.add_argument("--count", type=int, default=None, help="cases to run (default 10)")
     ap.add_argument("--seconds", type=float, default=None, help="run cases for this long")
     ap.add_argument("--dir", default=None, help="where failing cases are kept")
+    ap.add_argument("--arm-runner", default=None,
+                    help="build every case for arm-64-linux and run it by this command "
+                    "(e2e_check --runner), e.g. \"qemu-aarch64 -L /usr/aarch64-linux-gnu "
+                    "build/tests/run_library_aarch64\"")
     ap.add_argument("--winograd", action="store_true",
                     help="every case with a random schedule that computes every 3x3 and 5x5 "
                     "conv with stride 1 by Winograd's minimal filtering")
@@ -300,7 +307,10 @@ def main():
                 with open(sched, "w") as f:
                     f.write(random_schedule(rng, args.winograd))
                 cmd += ["--schedule", sched]
-            if rng.random() < 0.25:
+            avx2 = rng.random() < 0.25  # drawn either way: a seed makes the same networks
+            if args.arm_runner:
+                cmd += ["--target", "arm-64-linux", "--runner", args.arm_runner]
+            elif avx2:
                 cmd += ["--target", "x86-64-linux-avx2-fma-f16c-sse41"]
             r = subprocess.run(cmd, capture_output=True, text=True)
             ok = r.returncode == 0
@@ -314,7 +324,7 @@ def main():
                 kept.append(os.path.join(keep, os.path.basename(sched)))
                 os.replace(sched, kept[1])
             repro = [kept[0] if a == cnn else kept[1] if a == sched else a for a in cmd]
-            print(f"  kept: {' '.join(kept)}\n  rerun: {' '.join(repro)}\n"
+            print(f"  kept: {' '.join(kept)}\n  rerun: {shlex.join(repro)}\n"
                   + "".join("  | " + line + "\n" for line in (r.stdout + r.stderr).splitlines()),
                   flush=True)
     print(f"random_nets: {i} cases, {failures} failed (seed {seed})")
