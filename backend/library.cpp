@@ -418,47 +418,32 @@ bool crossArm(const Halide::Target &t) {
 const char *kCrossToolchain = "install Debian's gcc-aarch64-linux-gnu and build cnnc again "
                               "(tools/setup.sh does both)";
 
-// The runtime for `t`, beside cnnc (or as installed), or "".
-std::string defaultRuntime(const Halide::Target &t) {
+// The runtime for `t`: o.runtime, else beside cnnc (or as installed).
+std::string findRuntime(const LibraryOptions &o, const Halide::Target &t) {
+  if (!o.runtime.empty())
+    return o.runtime;
   std::string name = crossArm(t) ? "libcnnc_rt_aarch64.a" : "libcnnc_rt.a", dir = exeDir();
   for (const std::string &p : {dir + "/" + name, dir + "/../lib/cnnc/" + name})
     if (isFile(p))
       return p;
-  return "";
-}
-
-std::string findRuntime(const LibraryOptions &o, const Halide::Target &t) {
-  if (!o.runtime.empty())
-    return o.runtime;
-  std::string found = defaultRuntime(t);
-  if (!found.empty())
-    return found;
   if (crossArm(t))
-    throw UserError("cannot find cnnc's runtime for AArch64 (libcnnc_rt_aarch64.a) next to cnnc "
-                    "(" +
-                    exeDir() + "): " + kCrossToolchain);
-  throw std::runtime_error("cannot find libcnnc_rt.a next to cnnc (" + exeDir() + ")");
+    throw UserError("cannot find cnnc's runtime for AArch64 (" + name + ") next to cnnc (" + dir +
+                    "): " + kCrossToolchain);
+  throw std::runtime_error("cannot find " + name + " next to cnnc (" + dir + ")");
 }
 
-// The linker for `t` on PATH: "" where there is none.
-std::string defaultLinker(const Halide::Target &t) {
-  if (crossArm(t)) {
-    if (const char *env = std::getenv("CNNC_AARCH64_LD"))
-      return env;
-    return findOnPath({"aarch64-linux-gnu-ld"});
-  }
-  if (const char *env = std::getenv("CNNC_LD"))
-    return env;
-  return findOnPath({"ld", "ld.lld"});
-}
-
+// The linker for `t`: o.linker, else $CNNC_LD or ld or ld.lld on PATH (for
+// AArch64 $CNNC_AARCH64_LD or aarch64-linux-gnu-ld).
 std::string findLinker(const LibraryOptions &o, const Halide::Target &t) {
   if (!o.linker.empty())
     return o.linker;
-  std::string found = defaultLinker(t);
+  bool cross = crossArm(t);
+  if (const char *env = std::getenv(cross ? "CNNC_AARCH64_LD" : "CNNC_LD"))
+    return env;
+  std::string found = cross ? findOnPath({"aarch64-linux-gnu-ld"}) : findOnPath({"ld", "ld.lld"});
   if (!found.empty())
     return found;
-  if (crossArm(t))
+  if (cross)
     throw UserError("a library for AArch64 needs its linker, aarch64-linux-gnu-ld: " +
                     std::string(kCrossToolchain));
   throw UserError("writing a library needs a linker: install binutils (ld) or lld (ld.lld)");
