@@ -118,12 +118,12 @@ defaults; any setting gives the same results, up to float rounding.
 --auto-schedule NAME schedules the network with one of Halide's CPU
 autoschedulers instead (Mullapudi2016, Adams2019 or Li2018; for batch 1),
 usually slower than cnnc's own schedule: for comparison (docs/schedules.md).
---target arm-64-linux builds an AArch64 Linux library with the cross linker
-aarch64-linux-gnu-ld (or $CNNC_AARCH64_LD; Debian's gcc-aarch64-linux-gnu)
-and cnnc's runtime built for AArch64, to run on such a machine; other targets are this
-machine's processor and OS. --emit halide prints Halide's lowered statement
-instead, --emit asm the assembly for --target; both work for any target,
-also one no library can be built for here.
+--target arm-64-linux builds an AArch64 Linux library, to run on such a
+machine, with the cross linker aarch64-linux-gnu-ld (or $CNNC_AARCH64_LD;
+Debian's gcc-aarch64-linux-gnu) and cnnc's runtime built for AArch64; other
+targets are this machine's processor and OS. --emit halide prints Halide's
+lowered statement instead, --emit asm the assembly for --target; both work
+for any target, also one no library can be built for here.
 )";
 
 const char *kInitHelp = R"(usage: cnnc init FILE.cnn -o w.safetensors [--seed N] [-Werror]
