@@ -546,14 +546,14 @@ Halide::Target libraryTarget(const std::string &target, bool runHere) {
   Halide::Target t = parseTarget(target), host = Halide::get_host_target();
   if (t.arch == host.arch && t.bits == host.bits && t.os == host.os)
     return t;
-  if (crossArm(t) && runHere)
-    throw UserError("cannot run a library for " + target + " on this " + machineName(host) +
-                    " machine; `cnnc FILE -o net.so --target " + target +
-                    "` builds one to copy to an " + machineName(t) + " machine");
   if (!crossArm(t))
     throw UserError("cannot build a library for " + target + " on this " + machineName(host) +
                     " machine: cnnc links libraries for this machine's processor and OS, and "
                     "for arm-64-linux; --emit asm prints the code for any target");
+  if (runHere)
+    throw UserError("cannot run a library for " + target + " on this " + machineName(host) +
+                    " machine; `cnnc FILE -o net.so --target " + target +
+                    "` builds one to copy to an " + machineName(t) + " machine");
   return t;
 }
 

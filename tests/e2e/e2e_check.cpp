@@ -122,15 +122,16 @@ int main(int argc, char **argv) {
                  : std::string();
     };
   } else {
-    run = [&](const std::vector<float> &x, int64_t batch, std::vector<float> &y) {
+    std::vector<std::string> words;
+    std::istringstream split(runner);
+    for (std::string w; split >> w;)
+      words.push_back(w);
+    run = [&, words](const std::vector<float> &x, int64_t batch, std::vector<float> &y) {
       std::string in = b->dir + "/in.f32", out = b->dir + "/out.f32";
       std::ofstream(in, std::ios::binary)
           .write(reinterpret_cast<const char *>(x.data()),
                  static_cast<std::streamsize>(x.size() * sizeof(float)));
-      std::vector<std::string> cmd;
-      std::istringstream words(runner);
-      for (std::string w; words >> w;)
-        cmd.push_back(w);
+      std::vector<std::string> cmd = words;
       cmd.insert(cmd.end(), {b->dir + "/net.so", weights, std::to_string(batch), in, out});
       if (!runProgram(cmd))
         return runner + " failed";
