@@ -39,11 +39,17 @@ int runLibrary(const RunOptions &o) {
     std::string reason;
     if (!readNpy(o.input, shape, input, reason))
       return fail(reason);
+    std::string held; // the file's shape, as numpy prints it
+    for (size_t i = 0; i < shape.size(); ++i)
+      held += (i ? ", " : "") + std::to_string(shape[i]);
     if (shape.size() == 3)
       shape.insert(shape.begin(), 1);
-    if (shape.size() != 4 || shape[1] != in[0] || shape[2] != in[1] || shape[3] != in[2])
-      return fail("'" + o.input + "' must hold [N, " + std::to_string(in[0]) + ", " +
-                  std::to_string(in[1]) + ", " + std::to_string(in[2]) + "] floats");
+    if (shape.size() != 4 || shape[1] != in[0] || shape[2] != in[1] || shape[3] != in[2]) {
+      std::string chw =
+          std::to_string(in[0]) + ", " + std::to_string(in[1]) + ", " + std::to_string(in[2]);
+      return fail("'" + o.input + "' holds [" + held + "] floats; the network takes [N, " + chw +
+                  "] (or [" + chw + "], one image)");
+    }
     if (o.batchGiven && o.batch != shape[0])
       return fail("--batch " + std::to_string(o.batch) + " disagrees with '" + o.input +
                   "': " + std::to_string(shape[0]) + (shape[0] == 1 ? " image" : " images"));
