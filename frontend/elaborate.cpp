@@ -135,9 +135,10 @@ private:
       if (aborted_)
         return {};
       beginStatement(f, st.name, *st.value);
+      int first = static_cast<int>(g_.size()); // the statement's nodes: ids from here
       Value v = eval(*st.value, f);
       if (st.shape && !v.poisoned())
-        assertShape(st, v);
+        assertShape(st, v, first);
       if (v.kind == Value::Kind::Tensor)
         v.label = st.name;
       bind(f, st.name, st.loc, std::move(v));
@@ -146,7 +147,11 @@ private:
     return eval(*b.result, f);
   }
 
-  void assertShape(const ast::Statement &st, const Value &v) {
+  // A failed assertion explains the statement's arithmetic: back from its
+  // value through each op's first input (a block's too), while the ops are
+  // the statement's own and until one that sets what disagrees, the windows
+  // that set the height and width, or a concat's channels.
+  void assertShape(const ast::Statement &st, const Value &v, int first) {
     int64_t dims[3];
     if (!shapeList(*st.shape, dims, "shape assertion"))
       return;
@@ -157,9 +162,26 @@ private:
     }
     const Shape &s = g_.node(v.node).shape;
     Shape want{dims[0], dims[1], dims[2]};
-    if (s != want)
-      diag_.error(st.shape->loc, "shape assertion failed: '" + st.name + "' is " +
-                                     shapeStr(s.dims()) + ", not " + shapeStr(want.dims()));
+    if (s == want)
+      return;
+    Diagnostic &d =
+        diag_.error(st.shape->loc, "shape assertion failed: '" + st.name + "' is " +
+                                       shapeStr(s.dims()) + ", not " + shapeStr(want.dims()));
+    bool spatial = s.h != want.h || s.w != want.w;
+    std::vector<Note> steps;
+    for (int id = v.node; id >= first;) {
+      const Node &n = g_.node(id);
+      std::string how = shapeArithmetic(g_, n, spatial);
+      if (!how.empty())
+        steps.push_back({n.loc, how});
+      bool sets =
+          spatial ? n.op == OpKind::Fc || n.op == OpKind::Flatten || n.op == OpKind::GlobalAvgPool
+                  : n.op == OpKind::Conv || n.op == OpKind::Fc || n.op == OpKind::Concat;
+      if (n.inputs.empty() || sets) // the ops before it do not decide what was asserted
+        break;
+      id = n.inputs[0];
+    }
+    d.notes.insert(d.notes.end(), steps.rbegin(), steps.rend());
   }
 
   // A [C, H, W] list of positive integer literals.

@@ -49,6 +49,13 @@ std::string plural(int64_t n, const char *one, const char *many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
+// The height and width windows of a conv or pool with padding resolved.
+void windowsOf(const Attrs &a, const Shape &in, Window w[2]) {
+  const Padding &p = a.pad;
+  w[0] = {in.h, p.top, p.bottom, a.kernel[0], a.stride[0], a.dilation[0], a.ceil};
+  w[1] = {in.w, p.left, p.right, a.kernel[1], a.stride[1], a.dilation[1], a.ceil};
+}
+
 // Resolves `same` and checks padding, then computes the output size of a
 // conv or pool window on both axes.
 bool windows(InferCtx &c, bool isPool) {
@@ -93,8 +100,8 @@ bool windows(InferCtx &c, bool isPool) {
       return false;
     }
   }
-  Window w[2] = {{in.h, p.top, p.bottom, a.kernel[0], a.stride[0], a.dilation[0], a.ceil},
-                 {in.w, p.left, p.right, a.kernel[1], a.stride[1], a.dilation[1], a.ceil}};
+  Window w[2];
+  windowsOf(a, in, w);
   int64_t out[2];
   for (int i = 0; i < 2; ++i) {
     auto o = windowOut(w[i]);
@@ -433,6 +440,32 @@ bool inferNode(InferCtx &ctx) {
   }
   n.params = params;
   return true;
+}
+
+std::string shapeArithmetic(const Graph &g, const Node &n, bool spatial) {
+  const std::string what = std::string(opName(n.op)) + " '" + n.name + "'";
+  if (spatial && (n.op == OpKind::Conv || n.op == OpKind::MaxPool || n.op == OpKind::AvgPool)) {
+    const Attrs &a = n.attrs;
+    const Shape &in = g.node(n.inputs.at(0)).shape;
+    if (a.kernel[0] == 1 && a.kernel[1] == 1 && a.stride[0] == 1 && a.stride[1] == 1 &&
+        a.pad.top == 0 && a.pad.left == 0 && a.pad.bottom == 0 && a.pad.right == 0)
+      return ""; // keeps the height and width: nothing to explain
+    Window w[2];
+    windowsOf(a, in, w);
+    std::string rule[2] = {windowFormula(w[0]), windowFormula(w[1])};
+    return what + " on " + shapeStr(in.dims()) + ": height " + rule[0] + ", width " +
+           (rule[1] == rule[0] ? "the same" : rule[1]);
+  }
+  if (!spatial && n.op == OpKind::Concat) {
+    std::string shapes, sum;
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      const Shape &s = g.node(n.inputs[i]).shape;
+      shapes += (i ? ", " : "") + shapeStr(s.dims());
+      sum += (i ? " + " : "") + std::to_string(s.c);
+    }
+    return what + " of " + shapes + ": " + sum + " = " + std::to_string(n.shape.c) + " channels";
+  }
+  return "";
 }
 
 } // namespace cnnc

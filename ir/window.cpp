@@ -37,6 +37,28 @@ std::optional<int64_t> windowOut(const Window &w) {
   return out;
 }
 
+std::string windowFormula(const Window &w) {
+  using std::to_string;
+  int64_t reach = w.dilation * (w.kernel - 1) + 1;
+  int64_t span = w.in + w.lo + w.hi - reach;
+  int64_t out = w.ceil ? -floorDiv(-span, w.stride) + 1 : floorDiv(span, w.stride) + 1;
+  std::string text = std::string(w.ceil ? "ceil" : "floor") + "((" + to_string(w.in) + " + " +
+                     to_string(w.lo) + " + " + to_string(w.hi) + " - " + to_string(reach) + ") / " +
+                     to_string(w.stride) + ") + 1";
+  bool dropped = w.ceil && out > 1 && (out - 1) * w.stride >= w.in + w.lo;
+  if (dropped) {
+    --out;
+    text += " - 1";
+  }
+  text += " = " + to_string(out);
+  if (w.dilation > 1)
+    text += " (" + to_string(w.kernel) + " taps at dilation " + to_string(w.dilation) + " span " +
+            to_string(reach) + ")";
+  if (dropped)
+    text += " (the last window would start in the padding)";
+  return text;
+}
+
 int64_t windowLost(const Window &w) {
   int64_t effKernel = w.dilation * (w.kernel - 1) + 1;
   if (w.ceil || effKernel < w.stride)

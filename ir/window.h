@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 namespace cnnc {
 
@@ -22,6 +23,13 @@ struct Window {
 // Returns nullopt if the arithmetic overflows; a result below 1 means the
 // window does not fit.
 std::optional<int64_t> windowOut(const Window &w);
+
+// The rule with w's numbers, as a student would check it by hand:
+// "floor((227 + 0 + 0 - 11) / 4) + 1 = 55"; with dilation, the kernel's reach
+// in k's place and a note of it; with ceil, a "- 1" where the last window
+// would start past the input and its leading padding. Not for overflowing
+// sizes (windowOut's nullopt).
+std::string windowFormula(const Window &w);
 
 // Input rows (or columns) at the far edge that no window reads, beyond the
 // trailing padding: positive only with ceil=false and kernel >= stride.

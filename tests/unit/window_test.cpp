@@ -70,3 +70,19 @@ TEST_CASE("rows that no window reads") {
   CHECK(windowLost({11, 0, 0, 5, 3, 1, false}) == 0);
   CHECK(windowLost({12, 0, 0, 5, 3, 1, false}) == 1);
 }
+
+// The arithmetic shown to the user when a shape assertion fails.
+TEST_CASE("windowFormula writes the rule with the layer's numbers") {
+  using cnnc::windowFormula;
+  CHECK(windowFormula({227, 0, 0, 11, 4, 1, false}) == "floor((227 + 0 + 0 - 11) / 4) + 1 = 55");
+  CHECK(windowFormula({28, 1, 1, 3, 1, 1, false}) == "floor((28 + 1 + 1 - 3) / 1) + 1 = 28");
+  // Dilation: the kernel's reach d*(k-1)+1 takes k's place.
+  CHECK(windowFormula({32, 0, 0, 3, 1, 2, false}) ==
+        "floor((32 + 0 + 0 - 5) / 1) + 1 = 28 (3 taps at dilation 2 span 5)");
+  CHECK(windowFormula({112, 0, 0, 3, 2, 1, true}) == "ceil((112 + 0 + 0 - 3) / 2) + 1 = 56");
+  // ceil, and a last window that would start in the trailing padding.
+  CHECK(windowFormula({3, 1, 1, 2, 2, 1, true}) ==
+        "ceil((3 + 1 + 1 - 2) / 2) + 1 - 1 = 2 (the last window would start in the padding)");
+  // Too small: the span is negative.
+  CHECK(windowFormula({8, 0, 0, 11, 4, 1, false}) == "floor((8 + 0 + 0 - 11) / 4) + 1 = 0");
+}
