@@ -119,7 +119,17 @@ TEST_CASE("missing, mis-shaped and mistyped tensors name the tensor") {
   expectLoadError(bytes, "has dtype I32; F32, F16 or BF16 expected");
 }
 
-TEST_CASE("extra tensors are ignored, BF16 weights are widened") {
+// A float as IEEE half, rounded toward zero (normal values only).
+static uint16_t toHalf(float v) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, 4);
+  uint32_t sign = bits >> 31, exp = (bits >> 23) & 0xff, man = bits & 0x7fffff;
+  if (exp < 127 - 14) // below half's normals: zero
+    return static_cast<uint16_t>(sign << 15);
+  return static_cast<uint16_t>(sign << 15 | (exp - 127 + 15) << 10 | man >> 13);
+}
+
+TEST_CASE("extra tensors are ignored, BF16 and F16 weights are widened") {
   test::Library &lib = tiny().lib;
   auto ws = good();
   ws.push_back({"unrelated.tensor", {2, 2}, {1, 2, 3, 4}});
@@ -130,31 +140,35 @@ TEST_CASE("extra tensors are ignored, BF16 weights are widened") {
   CHECK(std::string(lib.lastError()).empty());
   lib.free(m);
 
-  // The same weights as BF16 (upper halves of the float bits).
-  std::string header = "{";
-  std::string data;
-  for (size_t i = 0; i < ws.size(); ++i) {
-    std::string dims;
-    for (size_t d = 0; d < ws[i].shape.size(); ++d)
-      dims += (d ? "," : "") + std::to_string(ws[i].shape[d]);
-    header += (i ? "," : "") + std::string("\"") + ws[i].name +
-              "\":{\"dtype\":\"BF16\",\"shape\":[" + dims + "],\"data_offsets\":[" +
-              std::to_string(data.size()) + "," +
-              std::to_string(data.size() + 2 * ws[i].data.size()) + "]}";
-    for (float v : ws[i].data) {
-      uint32_t bits;
-      std::memcpy(&bits, &v, 4);
-      uint16_t top = static_cast<uint16_t>(bits >> 16);
-      data.append(reinterpret_cast<const char *>(&top), 2);
+  // The same weights as BF16 (upper halves of the float bits) and F16: the
+  // results as F32's within the types' precision (8 and 11 bits).
+  for (std::string dtype : {"BF16", "F16"}) {
+    std::string header = "{";
+    std::string data;
+    for (size_t i = 0; i < ws.size(); ++i) {
+      std::string dims;
+      for (size_t d = 0; d < ws[i].shape.size(); ++d)
+        dims += (d ? "," : "") + std::to_string(ws[i].shape[d]);
+      header += (i ? "," : "") + std::string("\"") + ws[i].name + "\":{\"dtype\":\"" + dtype +
+                "\",\"shape\":[" + dims + "],\"data_offsets\":[" + std::to_string(data.size()) +
+                "," + std::to_string(data.size() + 2 * ws[i].data.size()) + "]}";
+      for (float v : ws[i].data) {
+        uint32_t bits;
+        std::memcpy(&bits, &v, 4);
+        uint16_t half = dtype == "BF16" ? static_cast<uint16_t>(bits >> 16) : toHalf(v);
+        data.append(reinterpret_cast<const char *>(&half), 2);
+      }
     }
+    INFO(dtype);
+    m = lib.load(writeFile(dtype + ".safetensors", file(header + "}", data)).c_str());
+    INFO(lib.lastError());
+    REQUIRE(m != nullptr);
+    REQUIRE(lib.run(m, x.data(), 1, yb.data()) == 0);
+    double tolerance = dtype == "BF16" ? 0.05 : 0.005;
+    for (size_t i = 0; i < y.size(); ++i)
+      CHECK(yb[i] == Approx(y[i]).epsilon(tolerance).margin(tolerance));
+    lib.free(m);
   }
-  m = lib.load(writeFile("bf16.safetensors", file(header + "}", data)).c_str());
-  INFO(lib.lastError());
-  REQUIRE(m != nullptr);
-  REQUIRE(lib.run(m, x.data(), 1, yb.data()) == 0);
-  for (size_t i = 0; i < y.size(); ++i)
-    CHECK(yb[i] == Approx(y[i]).epsilon(0.05).margin(0.05));
-  lib.free(m);
 }
 
 TEST_CASE("damaged weight files never crash the loader") {
