@@ -432,13 +432,8 @@ static float half_to_float(uint16_t h) {
   return out;
 }
 
-float st_get(const st_file *f, const st_tensor *t, int64_t i) {
+float st_get_half(const st_file *f, const st_tensor *t, int64_t i) {
   const unsigned char *p = f->data + t->begin;
-  if (t->dtype == ST_F32) {
-    float v;
-    memcpy(&v, p + 4 * i, 4);
-    return v;
-  }
   uint16_t h;
   memcpy(&h, p + 2 * i, 2);
   if (t->dtype == ST_BF16) {

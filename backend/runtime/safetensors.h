@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ST_MAX_RANK 8
 
@@ -32,7 +33,17 @@ typedef struct {
 int st_open(st_file *f, const char *path, char *err, size_t errlen);
 void st_close(st_file *f);
 const st_tensor *st_find(const st_file *f, const char *name);
-/* Element `i` of tensor `t` as float (F16 and BF16 are widened). */
-float st_get(const st_file *f, const st_tensor *t, int64_t i);
+/* Element `i` of an F16 or BF16 tensor `t`, widened to float. */
+float st_get_half(const st_file *f, const st_tensor *t, int64_t i);
+
+/* Element `i` of tensor `t` as float (F16 and BF16 are widened). Inline, so
+   that the loader's loops over F32 tensors compile to plain loads. */
+static inline float st_get(const st_file *f, const st_tensor *t, int64_t i) {
+  if (t->dtype != ST_F32)
+    return st_get_half(f, t, i);
+  float v;
+  memcpy(&v, f->data + t->begin + 4 * i, 4);
+  return v;
+}
 
 #endif
