@@ -442,30 +442,37 @@ bool inferNode(InferCtx &ctx) {
   return true;
 }
 
+std::string windowArithmetic(const Graph &g, const Node &n) {
+  if (n.op != OpKind::Conv && n.op != OpKind::MaxPool && n.op != OpKind::AvgPool)
+    return "";
+  const Attrs &a = n.attrs;
+  if (a.kernel[0] == 1 && a.kernel[1] == 1 && a.stride[0] == 1 && a.stride[1] == 1 &&
+      a.pad.top == 0 && a.pad.left == 0 && a.pad.bottom == 0 && a.pad.right == 0)
+    return ""; // keeps the height and width: nothing to explain
+  Window w[2];
+  windowsOf(a, g.node(n.inputs.at(0)).shape, w);
+  std::string rule[2] = {windowFormula(w[0]), windowFormula(w[1])};
+  return "height " + rule[0] + ", width " + (rule[1] == rule[0] ? "the same" : rule[1]);
+}
+
+std::string channelArithmetic(const Graph &g, const Node &n) {
+  if (n.op != OpKind::Concat)
+    return "";
+  std::string sum;
+  for (size_t i = 0; i < n.inputs.size(); ++i)
+    sum += (i ? " + " : "") + std::to_string(g.node(n.inputs[i]).shape.c);
+  return sum + " = " + std::to_string(n.shape.c) + " channels";
+}
+
 std::string shapeArithmetic(const Graph &g, const Node &n, bool spatial) {
-  const std::string what = std::string(opName(n.op)) + " '" + n.name + "'";
-  if (spatial && (n.op == OpKind::Conv || n.op == OpKind::MaxPool || n.op == OpKind::AvgPool)) {
-    const Attrs &a = n.attrs;
-    const Shape &in = g.node(n.inputs.at(0)).shape;
-    if (a.kernel[0] == 1 && a.kernel[1] == 1 && a.stride[0] == 1 && a.stride[1] == 1 &&
-        a.pad.top == 0 && a.pad.left == 0 && a.pad.bottom == 0 && a.pad.right == 0)
-      return ""; // keeps the height and width: nothing to explain
-    Window w[2];
-    windowsOf(a, in, w);
-    std::string rule[2] = {windowFormula(w[0]), windowFormula(w[1])};
-    return what + " on " + shapeStr(in.dims()) + ": height " + rule[0] + ", width " +
-           (rule[1] == rule[0] ? "the same" : rule[1]);
-  }
-  if (!spatial && n.op == OpKind::Concat) {
-    std::string shapes, sum;
-    for (size_t i = 0; i < n.inputs.size(); ++i) {
-      const Shape &s = g.node(n.inputs[i]).shape;
-      shapes += (i ? ", " : "") + shapeStr(s.dims());
-      sum += (i ? " + " : "") + std::to_string(s.c);
-    }
-    return what + " of " + shapes + ": " + sum + " = " + std::to_string(n.shape.c) + " channels";
-  }
-  return "";
+  std::string how = spatial ? windowArithmetic(g, n) : channelArithmetic(g, n);
+  if (how.empty())
+    return "";
+  std::string inputs;
+  for (size_t i = 0; i < n.inputs.size(); ++i)
+    inputs += (i ? ", " : "") + shapeStr(g.node(n.inputs[i]).shape.dims());
+  return std::string(opName(n.op)) + " '" + n.name + "'" + (spatial ? " on " : " of ") + inputs +
+         ": " + how;
 }
 
 } // namespace cnnc

@@ -78,12 +78,16 @@ const OpInfo &opInfo(OpKind kind);
 // Runs the op's infer function, then the figures every op shares.
 bool inferNode(InferCtx &ctx);
 
-// How node n's shape follows from its inputs', for a note when a shape
-// assertion fails: with `spatial`, a conv's or pool's window arithmetic on
-// each axis ("maxpool 'pool1' on [96, 55, 55]: height floor((55 + 0 + 0 - 3)
-// / 2) + 1 = 27, width the same"); without, a concat's channel sum. Empty
-// for other ops and for windows that keep the size by construction (1x1,
-// stride 1, no padding).
+// How a conv's or pool's height and width follow from its input's, by the
+// rule with its numbers: "height floor((55 + 0 + 0 - 3) / 2) + 1 = 27, width
+// the same". Empty for other ops and for windows that keep the size by
+// construction (1x1, stride 1, no padding).
+std::string windowArithmetic(const Graph &g, const Node &n);
+// A concat's channels: "64 + 128 + 32 + 32 = 256 channels"; else empty.
+std::string channelArithmetic(const Graph &g, const Node &n);
+// The note of a failed shape assertion for node n: with `spatial`, its
+// windowArithmetic ("maxpool 'pool1' on [96, 55, 55]: height ..."), else
+// its channelArithmetic; empty where that is.
 std::string shapeArithmetic(const Graph &g, const Node &n, bool spatial);
 
 } // namespace cnnc

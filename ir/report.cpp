@@ -71,6 +71,105 @@ void printSummary(std::ostream &os, const Graph &g) {
      << " MiB as float32); multiply-adds per image: " << withCommas(t.macs) << '\n';
 }
 
+namespace {
+
+std::string joinDims(const std::vector<int64_t> &dims) {
+  std::string s;
+  for (size_t i = 0; i < dims.size(); ++i)
+    s += (i ? " x " : "") + std::to_string(dims[i]);
+  return s;
+}
+
+// "r_in + (k - 1) [x d] x j_in = r[, j = j_in x s = j]" on each axis, or
+// once where both read the same; `k` and `s` per axis (a window's kernel and
+// stride, or the whole plane's size twice).
+std::string rfArithmetic(const Node &in, const Node &n, const int64_t k[2], const int64_t d[2],
+                         const int64_t s[2]) {
+  std::string axis[2];
+  for (int i = 0; i < 2; ++i) {
+    using std::to_string;
+    axis[i] = to_string(in.rf[i]) + " + (" + to_string(k[i]) + " - 1) x " +
+              (d[i] > 1 ? to_string(d[i]) + " x " : "") + to_string(in.jump[i]) + " = " +
+              to_string(n.rf[i]);
+    if (s[i] != 1)
+      axis[i] +=
+          ", j = " + to_string(in.jump[i]) + " x " + to_string(s[i]) + " = " + to_string(n.jump[i]);
+  }
+  return axis[0] == axis[1] ? axis[0] : "height " + axis[0] + "; width " + axis[1];
+}
+
+// The lines that explain node n's figures, each "  what:  how\n"; empty
+// for ops whose figures are their input's (elementwise ops, LRN, softmax).
+std::string explainNode(const Graph &g, const Node &n) {
+  std::string lines;
+  auto line = [&lines](const char *what, const std::string &how) {
+    if (!how.empty())
+      lines +=
+          std::string("  ") + what + std::string(8 - std::string(what).size(), ' ') + how + "\n";
+  };
+  const Attrs &a = n.attrs;
+  const Node *in = n.inputs.empty() ? nullptr : &g.node(n.inputs[0]);
+  bool windowed = n.op == OpKind::Conv || n.op == OpKind::MaxPool || n.op == OpKind::AvgPool;
+  if (windowed)
+    line("shape:", windowArithmetic(g, n));
+  else if (n.op == OpKind::Concat)
+    line("shape:", channelArithmetic(g, n));
+  else if (n.op == OpKind::Flatten)
+    line("shape:",
+         joinDims(in->shape.dims()) + " = " + withCommas(n.shape.c) + " channels (C, H, W order)");
+  std::string params;
+  for (const auto &w : n.weights)
+    if (w.counted)
+      params += (params.empty() ? "" : " + ") + joinDims(w.shape) + " (" + w.name + ")";
+  if (!params.empty()) {
+    params += " = " + withCommas(n.params);
+    if (n.op == OpKind::BatchNorm)
+      params += " (running statistics not counted)";
+    if (n.op == OpKind::Conv && a.groups > 1)
+      params += " (" + std::to_string(in->shape.c / a.groups) + " = " +
+                std::to_string(in->shape.c) + " input channels / " + std::to_string(a.groups) +
+                " groups)";
+    line("params:", params);
+  }
+  if (n.op == OpKind::Conv)
+    line("MACs:", joinDims(n.shape.dims()) + " outputs x " +
+                      joinDims({in->shape.c / a.groups, a.kernel[0], a.kernel[1]}) + " = " +
+                      withCommas(n.macs));
+  else if (n.op == OpKind::Fc)
+    line("MACs:", withCommas(in->shape.c * in->shape.h * in->shape.w) + " inputs (" +
+                      joinDims(in->shape.dims()) + ") x " + withCommas(a.out) +
+                      " outputs = " + withCommas(n.macs));
+  if (windowed) {
+    line("RF:", rfArithmetic(*in, n, a.kernel, a.dilation, a.stride));
+  } else if (n.op == OpKind::Fc || n.op == OpKind::GlobalAvgPool) {
+    int64_t size[2] = {in->shape.h, in->shape.w}, one[2] = {1, 1};
+    line("RF:", "the whole input: " + rfArithmetic(*in, n, size, one, size));
+  } else if (n.op == OpKind::Concat || n.op == OpKind::Add) {
+    line("RF:", "the largest of its inputs', " + rfStr(n));
+  }
+  return lines;
+}
+
+} // namespace
+
+void printExplanation(std::ostream &os, const Graph &g) {
+  os << "\nHow each figure follows (language.md section 6): a conv's multiply-adds are\n"
+        "its outputs x the input channels it reads (C / groups) x its kernel; the\n"
+        "receptive field r = r_in + (k - 1) x d x j_in, with j = j_in x stride input\n"
+        "pixels between neighbouring outputs.\n\n";
+  for (const auto &n : g.nodes()) {
+    std::string lines = explainNode(g, *n);
+    if (lines.empty())
+      continue;
+    std::string inputs;
+    for (size_t i = 0; i < n->inputs.size(); ++i)
+      inputs += (i ? ", " : "") + shapeStr(g.node(n->inputs[i]).shape.dims());
+    os << n->name << " (" << opName(n->op) << "): " << inputs << " -> " << shapeStr(n->shape.dims())
+       << '\n'
+       << lines;
+  }
+}
+
 std::string jsonString(const std::string &s) {
   std::string out = "\"";
   for (char ch : s) {

@@ -17,6 +17,11 @@ struct Totals {
 Totals totals(const Graph &g);
 
 void printSummary(std::ostream &os, const Graph &g);
+// After the summary table: how each layer's figures follow from its
+// arguments and input (`cnnc summary --explain`): the output size rule with
+// its numbers, the weights' shapes, the multiply-adds' factors and the
+// receptive field's step.
+void printExplanation(std::ostream &os, const Graph &g);
 void printSummaryJson(std::ostream &os, const Graph &g);
 void printIR(std::ostream &os, const Graph &g);
 void printDot(std::ostream &os, const Graph &g);

@@ -71,6 +71,9 @@ Options:
   --seconds S         bench: how long to run after warming up (default 3; 10
                       with --per-layer)
   --json              summary, bench: print one JSON object instead of a table
+  --explain           summary: after the table, how each layer's figures follow
+                      (the size rule with its numbers, the weights' shapes,
+                      the multiply-adds' factors, the receptive field's step)
   --emit ast|ir|halide|asm
                       print a stage of the compiler to standard output:
                       the AST, the graph IR, Halide's lowered statement, or
@@ -90,13 +93,18 @@ reports every error and warning of the language reference, clang-style.
 Prints nothing when the network is clean.
 )";
 
-const char *kSummaryHelp = R"(usage: cnnc summary FILE [--json] [-Werror]
+const char *kSummaryHelp = R"(usage: cnnc summary FILE [--json | --explain] [-Werror]
 
 Prints each layer in source order (block bodies expanded at their call):
 name, op, output shape [C, H, W], parameters, multiply-adds per image and
 receptive field, then the totals. --json prints one object with network,
 input, output, params, macs and layers (each with name, op, shape, params,
-macs, receptive_field and weights).
+macs, receptive_field and weights). --explain follows the table with how
+each layer's figures follow from its arguments and input: the output size
+rule with its numbers (height floor((227 + 0 + 0 - 11) / 4) + 1 = 55), the
+weights' shapes (a 1x1 conv's 128 x 256 x 1 x 1 against a 3x3's 128 x 256
+x 3 x 3), the multiply-adds' factors and the receptive field's step
+(r = r_in + (k - 1) x d x j_in: two 3x3 convs reach 5, as one 5x5 does).
 )";
 
 const char *kCompileHelp =
@@ -198,6 +206,7 @@ struct Options {
   double seconds = 0; // bench's default: 3, or 10 with --per-layer
   double budget = 300;
   bool json = false;
+  bool explain = false;
   bool werror = false;
   bool help = false, version = false;
   std::vector<std::string> given; // the options given, as spelled, for checkTaken
@@ -234,7 +243,7 @@ const std::map<std::string, Command> &commands() {
       {"compile",
        {kCompileHelp, {"-o", "--target", "--schedule", "--auto-schedule", "-Werror", "--emit"}}},
       {"check", {kCheckHelp, {"-Werror", "--emit"}}},
-      {"summary", {kSummaryHelp, {"--json", "-Werror"}}},
+      {"summary", {kSummaryHelp, {"--json", "--explain", "-Werror"}}},
       {"graph", {kGraphHelp, {"-o", "-Werror"}}},
       {"init", {kInitHelp, {"-o", "--seed", "-Werror"}}},
       {"run", {kRunHelp, {"--weights", "--input", "--batch", "-o"}}},
@@ -283,6 +292,8 @@ Options parseArgs(int argc, char **argv) {
       o.output = value("-o");
     else if (a == "--json")
       o.json = true;
+    else if (a == "--explain")
+      o.explain = true;
     else if (a == "--per-layer")
       o.perLayer = true;
     else if (a == "--seconds")
@@ -496,10 +507,13 @@ int run(const Options &o) {
     return 0;
   }
   if (o.command == "summary") {
-    if (o.json)
+    if (o.json) {
       printSummaryJson(std::cout, *graph);
-    else
+    } else {
       printSummary(std::cout, *graph);
+      if (o.explain)
+        printExplanation(std::cout, *graph);
+    }
   } else if (o.command == "graph") {
     return drawGraph(o, *graph);
   }
@@ -553,6 +567,8 @@ int main(int argc, char **argv) {
     usageError(o.command + " needs -o OUTPUT");
   if (!o.autoSchedule.empty() && !o.schedule.empty())
     usageError("--schedule and --auto-schedule exclude each other");
+  if (o.json && o.explain)
+    usageError("--json and --explain exclude each other");
   try {
     if (o.command == "run") {
       if (o.weights.empty())
