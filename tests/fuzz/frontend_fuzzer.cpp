@@ -1,10 +1,12 @@
 // libFuzzer target: any bytes given to the frontend get diagnostics or a
-// graph, never a crash, hang or runaway allocation. Imports resolve to a
+// graph (and its summary), never a crash, hang or runaway allocation. Imports resolve to a
 // second copy of the input, so import cycles are reachable too.
 #include "frontend/elaborate.h"
+#include "ir/report.h"
 
 #include <cstddef>
 #include <cstdint>
+#include <sstream>
 #include <string>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -23,5 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cnnc::DiagEngine diag(sm);
   auto graph = cnnc::compileFile("fuzz.cnn", sm, diag, read);
   (void)diag.str();
+  if (graph) { // what `cnnc summary` prints of it, with --json and --explain
+    std::ostringstream out;
+    cnnc::printSummary(out, *graph);
+    cnnc::printExplanation(out, *graph);
+    cnnc::printSummaryJson(out, *graph);
+  }
   return 0;
 }
