@@ -534,7 +534,12 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
   int64_t inChannels = g.node(node.inputs[0]).shape.c;
   if (l.winograd) {
     int64_t phases = winogradInputs(node, inChannels);
-    if (l.padded.defined()) { // a strided conv's phases, stored channels innermost for V
+    if (l.padded.defined() && node.attrs.stride[1] == 1) { // the network's input, copied
+      computeIn(l.padded, within);
+      if (!within)
+        l.padded.parallel(v.y).parallel(v.n);
+      l.padded.vectorize(v.c, fit(p.vec, inChannels));
+    } else if (l.padded.defined()) { // a strided conv's phases, stored channels innermost for V
       computeIn(l.padded, within);
       if (!within)
         l.padded.parallel(v.y).parallel(v.n);
