@@ -23,6 +23,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <memory>
+#include <set>
 #include <stdexcept>
 
 namespace cnnc {
@@ -193,6 +194,47 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
   return c;
 }
 
+// What lower() chooses with `p`'s layout, node by node and weight by
+// weight: each conv's Winograd tile, input tile, weight block and register
+// tile over all its tiles, and every weight's packing.
+std::string layoutDecisions(const Graph &g, const CpuParams &p) {
+  LoweredNet net = lower(g, layoutOptions(p));
+  std::string s;
+  for (const Lowered &l : net.nodes)
+    s += std::to_string(l.winograd) + "," + std::to_string(l.winogradInput) + "," +
+         std::to_string(l.block) + "," + std::to_string(l.allTiles) + ";";
+  for (const WeightArg &w : net.weights) {
+    s += std::to_string(static_cast<int>(w.pack)) + ":";
+    for (int64_t d : w.dims)
+      s += std::to_string(d) + ",";
+  }
+  return s;
+}
+
+// Whether `to` (the best settings with parameter `name` changed) compiles
+// to the same code as `from`, as far as that can be told without compiling:
+// the Winograd parameters act only through the layout lower() chooses
+// (layoutOptions; the schedule reads what it chose), conv_block_tasks_below
+// only by comparison with the convs' heights. Any other change may matter.
+bool changesNothing(const Graph &g, const std::string &name, const CpuParams &from,
+                    const CpuParams &to) {
+  static const std::set<std::string> layoutOnly = {
+      "winograd_channels",      "winograd_width",     "winograd_4x4",
+      "winograd_4x4_width",     "winograd_5x5_3x3",   "winograd_5x5_4x4_width",
+      "winograd_5x5_2x2_below", "winograd_5x5_width", "winograd_register_tiles",
+      "winograd_strided"};
+  if (layoutOnly.count(name))
+    return layoutDecisions(g, from) == layoutDecisions(g, to);
+  if (name == "conv_block_tasks_below") {
+    for (const auto &n : g.nodes())
+      if (n->op == OpKind::Conv &&
+          (n->shape.h < from.convBlockTasksBelow) != (n->shape.h < to.convBlockTasksBelow))
+        return false;
+    return true;
+  }
+  return false;
+}
+
 ParamSettings with(ParamSettings s, const std::pair<std::string, int> &change) {
   for (auto &kv : s)
     if (kv.first == change.first) {
@@ -228,11 +270,20 @@ int tune(const Graph &g, const TuneOptions &o) {
   int rounds = static_cast<int>(std::clamp(1.0 / (calls * once), 9.0, 250.0));
   double measure = 4 * rounds * calls * once; // two measurements of two libraries
   double total = 1;                           // best's time over the defaults'
-  int tried = 0;
+  int tried = 0, untried = 0;
+  std::string leftOut; // the changes that change nothing in this network
   for (const auto &change : candidates(g, defaults)) {
-    if (seconds(start) + compile + measure > o.budget)
-      break;
     ParamSettings s = with(best, change);
+    if (changesNothing(g, change.first, cpuParams(Halide::Target(o.target), best),
+                       cpuParams(Halide::Target(o.target), s))) {
+      leftOut +=
+          (leftOut.empty() ? "" : ", ") + change.first + " = " + std::to_string(change.second);
+      continue;
+    }
+    if (seconds(start) + compile + measure > o.budget) {
+      ++untried;
+      continue;
+    }
     std::unique_ptr<Loaded> lib = tuner.build(s);
     compile = tuner.lastCompile();
     ++tried;
@@ -254,14 +305,20 @@ int tune(const Graph &g, const TuneOptions &o) {
       total *= r2;
     }
   }
+  if (!leftOut.empty())
+    std::fprintf(stderr, "tune: left out, as they change nothing in %s: %s\n", g.name.c_str(),
+                 leftOut.c_str());
   std::string settings = cpuSettingsJson(best), reason;
   if (!writeFileAtomic(o.output, "{\"cpu\": " + settings + "}\n", reason)) {
     std::fprintf(stderr, "cnnc: error: cannot write '%s': %s\n", o.output.c_str(), reason.c_str());
     return 1;
   }
-  std::fprintf(
-      stderr, "tune: %d candidate%s in %.0f s; wrote %s: %s (about %.2fx the defaults' time)\n",
-      tried, tried == 1 ? "" : "s", seconds(start), o.output.c_str(), settings.c_str(), total);
+  std::string more = untried ? " (" + std::to_string(untried) + " more not tried within the budget)"
+                             : std::string();
+  std::fprintf(stderr,
+               "tune: %d candidate%s in %.0f s%s; wrote %s: %s (about %.2fx the defaults' time)\n",
+               tried, tried == 1 ? "" : "s", seconds(start), more.c_str(), o.output.c_str(),
+               settings.c_str(), total);
   return 0;
 }
 
