@@ -179,7 +179,9 @@ network on this machine, at --batch images (default 1), for about SECONDS
 schedule file for `cnnc --schedule` and `cnnc bench --schedule`. Starting
 from the target's defaults, each candidate changes one parameter of the best
 so far; it is compiled and timed against the best in turn in one process,
-and kept when it is at least 3 % faster in two measurements in a row.
+and kept when it is at least 3 % faster in two measurements in a row. A
+change that changes nothing in this network (a Winograd threshold no conv
+crosses, say) is left out and named instead.
 Progress goes to standard error. The target must run on this machine. The
 settings are only as good as the machine is quiet while tuning.
 )";
