@@ -534,33 +534,34 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
   int64_t inChannels = g.node(node.inputs[0]).shape.c;
   if (l.winograd) {
     int64_t phases = winogradInputs(node, inChannels);
-    if (l.padded.defined() && node.attrs.stride[1] == 1) { // the network's input, copied
+    // Its input stored channels innermost for V: a strided conv's phases, or
+    // a copy of the network's planar input (lowerWinograd).
+    if (l.padded.defined()) {
       computeIn(l.padded, within);
       if (!within)
         l.padded.parallel(v.y).parallel(v.n);
-      l.padded.vectorize(v.c, fit(p.vec, inChannels));
-    } else if (l.padded.defined()) { // a strided conv's phases, stored channels innermost for V
-      computeIn(l.padded, within);
-      if (!within)
-        l.padded.parallel(v.y).parallel(v.n);
-      // Each run of s phases (lowerWinograd) a vector of s lanes: a dense
-      // load of the input where the run is inside it, a gather of clamped
-      // pixels (zeros selected) where it reaches past an edge. Its columns
-      // are partitioned into the edges and the inside even in a pool task's
-      // guarded last rows, where Halide would not by itself (there Caffe
-      // AlexNet's conv1 gathered all of them) and where there are edges
-      // (else Halide stops with an error: nothing to partition).
-      const int stride = static_cast<int>(node.attrs.stride[1]);
-      int64_t tiles = (s.w + l.winograd - 1) / l.winograd;
-      int64_t columns = tiles * l.winograd + winogradKernel(node) - 1; // of phases
-      bool edges = node.attrs.pad.left > 0 ||
-                   stride * columns - node.attrs.pad.left > g.node(node.inputs[0]).shape.w;
-      Var run("run_" + l.padded.name()), phase("ph_" + l.padded.name());
-      l.padded.split(v.c, run, phase, stride).vectorize(phase);
-      if (phases / stride <= 16) // AlexNet's 12 runs, GoogLeNet's 6
-        l.padded.unroll(run);
-      if (edges)
-        l.padded.partition(v.x, Partition::Always);
+      if (node.attrs.stride[1] == 1) {
+        l.padded.vectorize(v.c, fit(p.vec, inChannels));
+      } else {
+        // Each run of s phases (lowerWinograd) a vector of s lanes: a dense
+        // load of the input where the run is inside it, a gather of clamped
+        // pixels (zeros selected) where it reaches past an edge. Its columns
+        // are partitioned into the edges and the inside even in a pool task's
+        // guarded last rows, where Halide would not by itself (there Caffe
+        // AlexNet's conv1 gathered all of them) and where there are edges
+        // (else Halide stops with an error: nothing to partition).
+        const int stride = static_cast<int>(node.attrs.stride[1]);
+        int64_t tiles = (s.w + l.winograd - 1) / l.winograd;
+        int64_t columns = tiles * l.winograd + winogradKernel(node) - 1; // of phases
+        bool edges = node.attrs.pad.left > 0 ||
+                     stride * columns - node.attrs.pad.left > g.node(node.inputs[0]).shape.w;
+        Var run("run_" + l.padded.name()), phase("ph_" + l.padded.name());
+        l.padded.split(v.c, run, phase, stride).vectorize(phase);
+        if (phases / stride <= 16) // AlexNet's 12 runs, GoogLeNet's 6
+          l.padded.unroll(run);
+        if (edges)
+          l.padded.partition(v.x, Partition::Always);
+      }
     }
     if (!intoConcat) {
       computeIn(l.value, within);
