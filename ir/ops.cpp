@@ -464,15 +464,19 @@ std::string channelArithmetic(const Graph &g, const Node &n) {
   return sum + " = " + std::to_string(n.shape.c) + " channels";
 }
 
+std::string inputShapes(const Graph &g, const Node &n) {
+  std::string inputs;
+  for (size_t i = 0; i < n.inputs.size(); ++i)
+    inputs += (i ? ", " : "") + shapeStr(g.node(n.inputs[i]).shape.dims());
+  return inputs;
+}
+
 std::string shapeArithmetic(const Graph &g, const Node &n, bool spatial) {
   std::string how = spatial ? windowArithmetic(g, n) : channelArithmetic(g, n);
   if (how.empty())
     return "";
-  std::string inputs;
-  for (size_t i = 0; i < n.inputs.size(); ++i)
-    inputs += (i ? ", " : "") + shapeStr(g.node(n.inputs[i]).shape.dims());
-  return std::string(opName(n.op)) + " '" + n.name + "'" + (spatial ? " on " : " of ") + inputs +
-         ": " + how;
+  return std::string(opName(n.op)) + " '" + n.name + "'" + (spatial ? " on " : " of ") +
+         inputShapes(g, n) + ": " + how;
 }
 
 } // namespace cnnc

@@ -85,6 +85,8 @@ bool inferNode(InferCtx &ctx);
 std::string windowArithmetic(const Graph &g, const Node &n);
 // A concat's channels: "64 + 128 + 32 + 32 = 256 channels"; else empty.
 std::string channelArithmetic(const Graph &g, const Node &n);
+// The shapes of node n's inputs: "[64, 28, 28], [128, 28, 28]".
+std::string inputShapes(const Graph &g, const Node &n);
 // The note of a failed shape assertion for node n: with `spatial`, its
 // windowArithmetic ("maxpool 'pool1' on [96, 55, 55]: height ..."), else
 // its channelArithmetic; empty where that is.

@@ -161,11 +161,8 @@ void printExplanation(std::ostream &os, const Graph &g) {
     std::string lines = explainNode(g, *n);
     if (lines.empty())
       continue;
-    std::string inputs;
-    for (size_t i = 0; i < n->inputs.size(); ++i)
-      inputs += (i ? ", " : "") + shapeStr(g.node(n->inputs[i]).shape.dims());
-    os << n->name << " (" << opName(n->op) << "): " << inputs << " -> " << shapeStr(n->shape.dims())
-       << '\n'
+    os << n->name << " (" << opName(n->op) << "): " << inputShapes(g, *n) << " -> "
+       << shapeStr(n->shape.dims()) << '\n'
        << lines;
   }
 }
