@@ -212,19 +212,20 @@ std::string layoutDecisions(const Graph &g, const CpuParams &p) {
 }
 
 // Whether `to` (the best settings with parameter `name` changed) compiles
-// to the same code as `from`, as far as that can be told without compiling:
-// the Winograd parameters act only through the layout lower() chooses
-// (layoutOptions; the schedule reads what it chose), conv_block_tasks_below
-// only by comparison with the convs' heights. Any other change may matter.
+// to the same code as `from` (whose layoutDecisions are `fromLayout`), as far
+// as that can be told without compiling: the Winograd parameters act only
+// through the layout lower() chooses (layoutOptions; the schedule reads what
+// it chose), conv_block_tasks_below only by comparison with the convs'
+// heights. Any other change may matter.
 bool changesNothing(const Graph &g, const std::string &name, const CpuParams &from,
-                    const CpuParams &to) {
+                    const std::string &fromLayout, const CpuParams &to) {
   static const std::set<std::string> layoutOnly = {
       "winograd_channels",      "winograd_width",     "winograd_4x4",
       "winograd_4x4_width",     "winograd_5x5_3x3",   "winograd_5x5_4x4_width",
       "winograd_5x5_2x2_below", "winograd_5x5_width", "winograd_register_tiles",
       "winograd_strided"};
   if (layoutOnly.count(name))
-    return layoutDecisions(g, from) == layoutDecisions(g, to);
+    return layoutDecisions(g, to) == fromLayout;
   if (name == "conv_block_tasks_below") {
     for (const auto &n : g.nodes())
       if (n->op == OpKind::Conv &&
@@ -272,10 +273,12 @@ int tune(const Graph &g, const TuneOptions &o) {
   double total = 1;                           // best's time over the defaults'
   int tried = 0, untried = 0;
   std::string leftOut; // the changes that change nothing in this network
+  CpuParams bestParams = defaults;
+  std::string bestLayout = layoutDecisions(g, bestParams); // changed with the best
   for (const auto &change : candidates(g, defaults)) {
     ParamSettings s = with(best, change);
-    if (changesNothing(g, change.first, cpuParams(Halide::Target(o.target), best),
-                       cpuParams(Halide::Target(o.target), s))) {
+    CpuParams params = cpuParams(Halide::Target(o.target), s);
+    if (changesNothing(g, change.first, bestParams, bestLayout, params)) {
       leftOut +=
           (leftOut.empty() ? "" : ", ") + change.first + " = " + std::to_string(change.second);
       continue;
@@ -301,6 +304,8 @@ int tune(const Graph &g, const TuneOptions &o) {
     std::fprintf(stderr, "%s%s\n", msg.c_str(), kept ? ": kept" : "");
     if (kept) {
       best = s;
+      bestParams = params;
+      bestLayout = layoutDecisions(g, params);
       bestLib = std::move(lib);
       total *= r2;
     }
