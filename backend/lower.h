@@ -70,7 +70,7 @@ struct LoweredNet {
   // Every weight tensor, packed one after another (WeightArg::offset, each
   // on a 64-byte boundary): one pipeline argument instead of one a tensor,
   // whose checks made the pipeline's entry function tens of thousands of
-  // instructions long for GoogLeNet's 140 (docs/performance.md).
+  // instructions long for GoogLeNet's 140 (docs/performance-log.md).
   Halide::ImageParam weightData;
   int64_t weightFloats = 0; // its extent
   // (x, y, c, n): NCHW float32; a part's (LowerPart) that ends before the

@@ -85,7 +85,7 @@ TEST_CASE("Zen 3's AVX2 defaults take Winograd as far as Zen 4's F(4x4) and F(2x
   // Caffe GoogLeNet's 5x5 convs of 16 and 24 input channels by Winograd
   CHECK(zen3.winogradChannels == 16);
   CHECK(avx2.winogradChannels == 32);
-  // measured slower or no faster on Zen 3 (docs/performance.md)
+  // measured slower or no faster on Zen 3 (docs/performance-log.md)
   CHECK(zen3.winograd5x5Width == 0);
   CHECK(zen3.convAccumulators == avx2.convAccumulators);
   // F(4x4, 5x5) on every 5x5 conv (but those a pool alone reads)
