@@ -1,6 +1,7 @@
 // cnnc run: dlopen the library, load weights, run, print the top-5.
 #include "tools/cnnc/run_library.h"
 
+#include "ir/diag.h"
 #include "tools/cnnc/library_api.h"
 #include "tools/cnnc/output_file.h"
 #include "tools/cnnc/tensor_io.h"
@@ -39,16 +40,13 @@ int runLibrary(const RunOptions &o) {
     std::string reason;
     if (!readNpy(o.input, shape, input, reason))
       return fail(reason);
-    std::string held; // the file's shape, as numpy prints it
-    for (size_t i = 0; i < shape.size(); ++i)
-      held += (i ? ", " : "") + std::to_string(shape[i]);
+    std::string held = shapeStr(shape); // the file's shape, as numpy prints it
     if (shape.size() == 3)
       shape.insert(shape.begin(), 1);
     if (shape.size() != 4 || shape[1] != in[0] || shape[2] != in[1] || shape[3] != in[2]) {
-      std::string chw =
-          std::to_string(in[0]) + ", " + std::to_string(in[1]) + ", " + std::to_string(in[2]);
-      return fail("'" + o.input + "' holds [" + held + "] floats; the network takes [N, " + chw +
-                  "] (or [" + chw + "], one image)");
+      std::string image = shapeStr({in[0], in[1], in[2]}); // "[3, 224, 224]"
+      return fail("'" + o.input + "' holds " + held + " floats; the network takes [N, " +
+                  image.substr(1) + " (or " + image + ", one image)");
     }
     if (o.batchGiven && o.batch != shape[0])
       return fail("--batch " + std::to_string(o.batch) + " disagrees with '" + o.input +
