@@ -2,8 +2,10 @@
 // process and runs them in turn, one call each per round, so that the
 // machine's slow and fast moments fall on all of them alike; prints the
 // minimum, first quartile and median per library, and each median's ratio
-// to the first library's.
-//   alternate [--batch N] [--rounds R] LIB.so:W.safetensors ...
+// to the first library's. LIB.so:W.safetensors:P calls that library on
+// parts of at most P images of the batch, one after the other (the same
+// library can be named twice, with and without parts).
+//   alternate [--batch N] [--rounds R] LIB.so:W.safetensors[:P] ...
 #include "tools/cnnc/library_api.h"
 
 #include <algorithm>
@@ -23,11 +25,12 @@ struct Entry {
   LibraryApi api;
   void *model = nullptr;
   std::vector<float> input, output;
+  int64_t part = 0; // 0: the whole batch in one call
   std::vector<double> ms;
 };
 
 int usage() {
-  std::fprintf(stderr, "usage: alternate [--batch N] [--rounds R] LIB.so:WEIGHTS ...\n");
+  std::fprintf(stderr, "usage: alternate [--batch N] [--rounds R] LIB.so:WEIGHTS[:PART] ...\n");
   return 2;
 }
 
@@ -54,12 +57,21 @@ int main(int argc, char **argv) {
       return usage();
     Entry e;
     e.lib = a.substr(0, colon);
+    std::string weights = a.substr(colon + 1);
+    size_t partColon = weights.rfind(':');
+    if (partColon != std::string::npos &&
+        weights.find_first_not_of("0123456789", partColon + 1) == std::string::npos) {
+      e.part = std::strtol(weights.c_str() + partColon + 1, nullptr, 10);
+      if (e.part < 1)
+        return usage();
+      weights.resize(partColon);
+    }
     std::string error;
     if (!openLibrary(e.lib, e.api, error)) {
       std::fprintf(stderr, "alternate: %s\n", error.c_str());
       return 1;
     }
-    e.model = e.api.load(a.substr(colon + 1).c_str());
+    e.model = e.api.load(weights.c_str());
     if (!e.model) {
       std::fprintf(stderr, "alternate: %s: %s\n", e.lib.c_str(), e.api.lastError());
       return 1;
@@ -73,9 +85,14 @@ int main(int argc, char **argv) {
     e.output.resize(outputSize(e.api, batch));
   }
   auto call = [&](Entry &e) {
-    if (e.api.run(e.model, e.input.data(), batch, e.output.data()) != 0) {
-      std::fprintf(stderr, "alternate: %s: %s\n", e.lib.c_str(), e.api.lastError());
-      std::exit(1);
+    int64_t part = e.part ? e.part : batch;
+    size_t in = e.input.size() / batch, out = e.output.size() / batch;
+    for (int64_t done = 0; done < batch; done += part) {
+      int64_t n = std::min(part, batch - done);
+      if (e.api.run(e.model, e.input.data() + done * in, n, e.output.data() + done * out) != 0) {
+        std::fprintf(stderr, "alternate: %s: %s\n", e.lib.c_str(), e.api.lastError());
+        std::exit(1);
+      }
     }
   };
   for (Entry &e : entries) // warm up
@@ -94,7 +111,8 @@ int main(int argc, char **argv) {
     double median = e.ms[e.ms.size() / 2];
     if (base == 0)
       base = median;
-    std::printf("%-40s min %8.3f  p25 %8.3f  median %8.3f ms  %5.3fx\n", e.lib.c_str(), e.ms[0],
+    std::string name = e.part ? e.lib + " (parts of " + std::to_string(e.part) + ")" : e.lib;
+    std::printf("%-40s min %8.3f  p25 %8.3f  median %8.3f ms  %5.3fx\n", name.c_str(), e.ms[0],
                 e.ms[e.ms.size() / 4], median, median / base);
   }
   return 0;
