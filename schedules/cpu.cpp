@@ -857,32 +857,31 @@ void scheduleFc(const Node &node, Lowered &l, const ImageParam &weights, Expr ba
   Var no("no"), ni("ni");
   Func out = l.value; // (c, x, y, n), x and y of extent 1
   out.compute_root();
-  // 8+ images: blocks of 8, the last one shifted back over images done
-  // before, so that no image of a block needs a guard (guards keep the
-  // accumulators in memory); 5-7 images: one guarded block of 8; 4: a block of
-  // 4; 3: a guarded one; 2: a block of 2. Each block streams the weights
-  // once: 2 images one at a time read them twice (torchvision's AlexNet at
-  // batch 2 took 17.7 ms, its fc layers 11.1 ms, against 15.1 and 5.7 at
-  // batch 3; `cnnc bench --per-layer`, 2026-12-05).
-  for (int images : {8, 4, 2})
-    for (bool whole : {true, false}) {
-      if (images == 2 && !whole) // a guarded block of 2 would be one image
-        continue;
-      out.specialize(batch >= (whole ? images : images / 2 + 1))
-          .split(v.c, v.co, v.ci, block, TailStrategy::GuardWithIf)
-          .split(v.n, no, ni, images,
-                 whole ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf)
-          .reorder(v.ci, ni, v.x, v.y, v.co, no)
-          .vectorize(v.ci, vec)
-          .parallel(v.co);
-    }
+  // Each block of images streams the weights once, its accumulators in
+  // registers: 8+ images in blocks of 8, the last one shifted back over
+  // images done before; 2-7 images in one block of all of them. (Blocks of
+  // 8 guarded for 5-7 images kept the accumulators in memory: torchvision's
+  // AlexNet's fc layers took 8.9-9.1 ms at batch 5 and 7 against 7.1 at
+  // batch 8; 2 images one at a time read the weights twice: 11.1 ms, the
+  // network 17.7 ms against 15.1 at batch 3. `cnnc bench --per-layer`,
+  // 2026-12-05.) A task is a block of outputs for all the images, so that
+  // the blocks of images after the first read its weights from the caches:
+  // batch 9, 12 and 16 0.95x the time (build/alternate).
+  for (int images = 8; images >= 2; --images)
+    out.specialize(batch >= images)
+        .split(v.c, v.co, v.ci, block, TailStrategy::GuardWithIf)
+        .split(v.n, no, ni, images, TailStrategy::ShiftInwards)
+        .reorder(v.ci, ni, v.x, v.y, no, v.co)
+        .vectorize(v.ci, vec)
+        .parallel(v.co);
   out.split(v.c, v.co, v.ci, block, TailStrategy::GuardWithIf)
-      .reorder(v.ci, v.x, v.y, v.co, v.n)
+      .split(v.n, no, ni, 1)
+      .reorder(v.ci, ni, v.x, v.y, no, v.co)
       .vectorize(v.ci, vec)
       .parallel(v.co);
   // The accumulators of one block of outputs and images, in registers.
   const RDom &r = l.reduce;
-  l.core.compute_at(out, v.co).vectorize(v.c, vec).unroll(v.c).unroll(v.n);
+  l.core.compute_at(out, no).vectorize(v.c, vec).unroll(v.c).unroll(v.n);
   Stage update = l.core.update();
   update.reorder(v.c, v.n, r.x, r.y, r.z).vectorize(v.c, vec).unroll(v.c).unroll(v.n);
   if (p.fcPrefetchBytes <= 0)
