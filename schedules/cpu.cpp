@@ -858,19 +858,21 @@ void scheduleFc(const Node &node, Lowered &l, const ImageParam &weights, Expr ba
   Func out = l.value; // (c, x, y, n), x and y of extent 1
   out.compute_root();
   // Each block of images streams the weights once, its accumulators in
-  // registers: 8+ images in blocks of 8, the last one shifted back over
-  // images done before; 2-7 images in one block of all of them. (Blocks of
-  // 8 guarded for 5-7 images kept the accumulators in memory: torchvision's
-  // AlexNet's fc layers took 8.9-9.1 ms at batch 5 and 7 against 7.1 at
-  // batch 8; 2 images one at a time read the weights twice: 11.1 ms, the
-  // network 17.7 ms against 15.1 at batch 3. `cnnc bench --per-layer`,
-  // 2026-12-05.) A task is a block of outputs for all the images, so that
-  // the blocks of images after the first read its weights from the caches:
-  // batch 9, 12 and 16 0.95x the time (build/alternate).
-  for (int images = 8; images >= 2; --images)
-    out.specialize(batch >= images)
+  // registers: 2-8 images in one block of all of them; more in the fewest
+  // blocks of at most 8, of equal size (9 images as two blocks of 5), the
+  // last one shifted back over images done before. (Blocks of 8 guarded for
+  // 5-7 images kept the accumulators in memory: torchvision's AlexNet's fc
+  // layers took 8.9-9.1 ms at batch 5 and 7 against 7.1 at batch 8; 2
+  // images one at a time read the weights twice: 11.1 ms, the network 17.7
+  // ms against 15.1 at batch 3. `cnnc bench --per-layer`, 2026-12-05.) A
+  // task is a block of outputs for all the images, so that the blocks of
+  // images after the first read its weights from the caches: batch 9, 12
+  // and 16 0.95x the time (build/alternate).
+  Expr blocks = (batch + 7) / 8, images = (batch + blocks - 1) / blocks;
+  for (int k = 8; k >= 2; --k)
+    out.specialize(images == k)
         .split(v.c, v.co, v.ci, block, TailStrategy::GuardWithIf)
-        .split(v.n, no, ni, images, TailStrategy::ShiftInwards)
+        .split(v.n, no, ni, k, TailStrategy::ShiftInwards)
         .reorder(v.ci, ni, v.x, v.y, no, v.co)
         .vectorize(v.ci, vec)
         .parallel(v.co);
