@@ -876,6 +876,7 @@ void scheduleFc(const Node &node, Lowered &l, const ImageParam &weights, Expr ba
         .reorder(v.ci, ni, v.x, v.y, no, v.co)
         .vectorize(v.ci, vec)
         .parallel(v.co);
+  // 1 image: blocks of one, for the accumulators' loop level below.
   out.split(v.c, v.co, v.ci, block, TailStrategy::GuardWithIf)
       .split(v.n, no, ni, 1)
       .reorder(v.ci, ni, v.x, v.y, no, v.co)
