@@ -868,20 +868,18 @@ void scheduleFc(const Node &node, Lowered &l, const ImageParam &weights, Expr ba
   // task is a block of outputs for all the images, so that the blocks of
   // images after the first read its weights from the caches: batch 9, 12
   // and 16 0.95x the time (build/alternate).
-  Expr blocks = (batch + 7) / 8, images = (batch + blocks - 1) / blocks;
-  for (int k = 8; k >= 2; --k)
-    out.specialize(images == k)
-        .split(v.c, v.co, v.ci, block, TailStrategy::GuardWithIf)
+  auto imageBlocks = [&](Stage s, int k) {
+    s.split(v.c, v.co, v.ci, block, TailStrategy::GuardWithIf)
         .split(v.n, no, ni, k, TailStrategy::ShiftInwards)
         .reorder(v.ci, ni, v.x, v.y, no, v.co)
         .vectorize(v.ci, vec)
         .parallel(v.co);
-  // 1 image: blocks of one, for the accumulators' loop level below.
-  out.split(v.c, v.co, v.ci, block, TailStrategy::GuardWithIf)
-      .split(v.n, no, ni, 1)
-      .reorder(v.ci, ni, v.x, v.y, no, v.co)
-      .vectorize(v.ci, vec)
-      .parallel(v.co);
+  };
+  Expr blocks = (batch + 7) / 8, images = (batch + blocks - 1) / blocks;
+  for (int k = 8; k >= 2; --k)
+    imageBlocks(out.specialize(images == k), k);
+  imageBlocks(out, 1); // 1 image
+
   // The accumulators of one block of outputs and images, in registers.
   const RDom &r = l.reduce;
   l.core.compute_at(out, no).vectorize(v.c, vec).unroll(v.c).unroll(v.n);
