@@ -214,7 +214,7 @@ int bench(const Graph &g, const BenchOptions &o) {
                 "\"gflops\": %.2f, \"peak_gflops\": %.2f, \"percent_of_peak\": %.2f, "
                 "\"compile_s\": %.2f, \"schedule\": %s",
                 jsonString(g.name).c_str(), static_cast<long long>(o.batch),
-                jsonString(o.lib.target).c_str(), times.size(), median, p10, p90,
+                jsonString(lib.target).c_str(), times.size(), median, p10, p90,
                 static_cast<double>(o.batch) * 1000 / median, netGflops, peak,
                 100 * netGflops / peak, compileS, cpuSettingsJson(o.lib.params).c_str());
     if (o.perLayer) {
@@ -257,17 +257,25 @@ int bench(const Graph &g, const BenchOptions &o) {
     return std::string(buf);
   };
   const char *unitName = median < 0.1 ? "us" : "ms";
+  // The target the runs' library was built for: with --per-layer, the
+  // profiled one ("host-profile"), whose runs are a little slower.
   std::printf("%s, batch %lld, %s: median %s %s (p10 %s, p90 %s %s; %zu runs), %.1f images/s\n",
-              g.name.c_str(), static_cast<long long>(o.batch), o.lib.target.c_str(),
+              g.name.c_str(), static_cast<long long>(o.batch), lib.target.c_str(),
               time(median).c_str(), unitName, time(p10).c_str(), time(p90).c_str(), unitName,
               times.size(), static_cast<double>(o.batch) * 1000 / median);
   std::printf("%.1f GFLOP/s = %.0f%% of the measured %.0f GFLOP/s fp32 FMA peak (%d threads); "
               "compiled in %.1f s\n",
               netGflops, 100 * netGflops / peak, peak, threads, compileS);
   if (o.perLayer) {
-    std::printf("\nper layer (Halide's profiler, a sample a millisecond; its runs are slower than "
-                "plain ones: %.3f ms in all)\n%-32s %-14s %9s %8s %9s %7s\n",
-                profiled, "layer", "op", "ms", "samples", "GFLOP/s", "% peak");
+    // The layers' times are the profiler's shares of its mean run; the
+    // rest of a run it puts in no layer (waiting for parallel tasks,
+    // allocations).
+    std::printf("\nper layer (Halide's profiler, a sample a millisecond): the layers add up to %s "
+                "%s of the\nmedian run's %s %s (the rest: waiting for parallel tasks, allocations, "
+                "samples in no layer);\nprofiled runs are a little slower than plain ones, which "
+                "cnnc bench times without --per-layer\n%-32s %-14s %9s %8s %9s %7s\n",
+                time(profiled).c_str(), unitName, time(median).c_str(), unitName, "layer", "op",
+                "ms", "samples", "GFLOP/s", "% peak");
     bool few = false;
     // A line of the table: the rate from kRateSamples samples on, of work
     // that has multiply-adds.

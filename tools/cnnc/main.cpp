@@ -160,10 +160,12 @@ Compiles the network, loads `cnnc init` weights (seed 1), runs a random batch
 --per-layer), and prints the median time with the 10th and 90th percentiles,
 images/s, GFLOP/s (2 x multiply-adds per second) and the percentage of the
 machine's fp32 FMA peak, measured on all threads right after. --per-layer
-compiles with Halide's profiler and adds each layer's time, the profiler's
-samples it rests on (one a millisecond), GFLOP/s and % of peak, the last two
-only from 25 samples on (profiled runs are somewhat slower than plain ones;
-a Winograd conv's GFLOP/s count its direct multiply-adds). --schedule S.json
+compiles with Halide's profiler (the target named then ends in -profile: its
+runs, the median's too, are a little slower than plain ones) and adds each
+layer's time, the profiler's samples it rests on (one a millisecond), GFLOP/s
+and % of peak, the last two only from 25 samples on (a Winograd conv's
+GFLOP/s count its direct multiply-adds), and what the layers add up to of the
+median run (the rest: waiting for parallel tasks, allocations). --schedule S.json
 compiles with the schedule parameters of S.json (docs/schedules.md). Times are
 for this machine as it is: run benchmarks on a quiet machine and compare only
 numbers from one run.
