@@ -267,13 +267,13 @@ int bench(const Graph &g, const BenchOptions &o) {
               "compiled in %.1f s\n",
               netGflops, 100 * netGflops / peak, peak, threads, compileS);
   if (o.perLayer) {
-    // The layers' times are the profiler's shares of its mean run; the
+    // The layers' times are their shares of the profiler's mean run; the
     // rest of a run it puts in no layer (waiting for parallel tasks,
     // allocations).
     std::printf("\nper layer (Halide's profiler, a sample a millisecond): the layers add up to %s "
-                "%s of the\nmedian run's %s %s (the rest: waiting for parallel tasks, allocations, "
-                "samples in no layer);\nprofiled runs are a little slower than plain ones, which "
-                "cnnc bench times without --per-layer\n%-32s %-14s %9s %8s %9s %7s\n",
+                "%s a run (the\nprofiler's mean; the median run above took %s %s, the rest of a "
+                "run waits for parallel tasks,\nallocates or is in no layer); profiled runs are a "
+                "little slower than plain ones\n%-32s %-14s %9s %8s %9s %7s\n",
                 time(profiled).c_str(), unitName, time(median).c_str(), unitName, "layer", "op",
                 "ms", "samples", "GFLOP/s", "% peak");
     bool few = false;

@@ -164,8 +164,9 @@ compiles with Halide's profiler (the target named then ends in -profile: its
 runs, the median's too, are a little slower than plain ones) and adds each
 layer's time, the profiler's samples it rests on (one a millisecond), GFLOP/s
 and % of peak, the last two only from 25 samples on (a Winograd conv's
-GFLOP/s count its direct multiply-adds), and what the layers add up to of the
-median run (the rest: waiting for parallel tasks, allocations). --schedule S.json
+GFLOP/s count its direct multiply-adds), and what the layers add up to a run
+(the profiler's mean; the rest of a run waits for parallel tasks or
+allocates). --schedule S.json
 compiles with the schedule parameters of S.json (docs/schedules.md). Times are
 for this machine as it is: run benchmarks on a quiet machine and compare only
 numbers from one run.
