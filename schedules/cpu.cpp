@@ -845,9 +845,9 @@ void scheduleConcat(const Graph &g, const Node &node, LoweredNet &net,
 }
 
 // fc, a matrix-vector product at batch 1 and a matrix-matrix product above:
-// each task streams one block of fcBlock outputs' weights once, and with 4 or
-// 8 images keeps their accumulators in registers (8 x 3 vectors on AVX-512),
-// so that one weight vector loaded serves every image of the batch block.
+// each task streams one block of fcBlock outputs' weights once and keeps the
+// accumulators of a block of up to 8 images in registers (8 x 3 vectors on
+// AVX-512), so that one weight vector loaded serves every image of the block.
 // `weights`: the network's weights argument, which the fc's weights are a
 // view of (prefetched).
 void scheduleFc(const Node &node, Lowered &l, const ImageParam &weights, Expr batch,
@@ -875,8 +875,9 @@ void scheduleFc(const Node &node, Lowered &l, const ImageParam &weights, Expr ba
         .vectorize(v.ci, vec)
         .parallel(v.co);
   };
-  Expr blocks = (batch + 7) / 8, images = (batch + blocks - 1) / blocks;
-  for (int k = 8; k >= 2; --k)
+  const int most = 8; // images a block: 8 x 3 accumulators on AVX-512
+  Expr blocks = (batch + most - 1) / most, images = (batch + blocks - 1) / blocks;
+  for (int k = most; k >= 2; --k)
     imageBlocks(out.specialize(images == k), k);
   imageBlocks(out, 1); // 1 image
 
