@@ -549,7 +549,10 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
         // are partitioned into the edges and the inside even in a pool task's
         // guarded last rows, where Halide would not by itself (there Caffe
         // AlexNet's conv1 gathered all of them) and where there are edges
-        // (else Halide stops with an error: nothing to partition).
+        // (else Halide stops with an error: nothing to partition). The
+        // columns computed are all those the layer's tiles read, bounded so,
+        // where its consumers read fewer (a 1x1 conv with a stride: the
+        // columns past the edge were not computed, and Halide stopped).
         const int stride = static_cast<int>(node.attrs.stride[1]);
         int64_t tiles = (s.w + l.winograd - 1) / l.winograd;
         int64_t columns = tiles * l.winograd + winogradKernel(node) - 1; // of phases
@@ -560,7 +563,7 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
         if (phases / stride <= 16) // AlexNet's 12 runs, GoogLeNet's 6
           l.padded.unroll(run);
         if (edges)
-          l.padded.partition(v.x, Partition::Always);
+          l.padded.bound(v.x, 0, static_cast<int>(columns)).partition(v.x, Partition::Always);
       }
     }
     if (!intoConcat) {
