@@ -6,6 +6,8 @@
 #include "tools/cnnc/init_weights.h"
 #include "tools/cnnc/schedule_file.h"
 
+#include <Halide.h>
+
 #include <fstream>
 #include <stdexcept>
 
@@ -32,7 +34,11 @@ std::unique_ptr<Built> build(const std::string &cnnFile, const std::string &targ
   if (!schedule.empty())
     opts.params = readScheduleFile(schedule);
   opts.autoScheduler = autoScheduler;
-  buildLibrary(*b->graph, b->dir + "/net.so", opts);
+  try {
+    buildLibrary(*b->graph, b->dir + "/net.so", opts);
+  } catch (const Halide::Error &e) { // not a std::exception: its message, not an abort
+    throw std::runtime_error(std::string("Halide: ") + e.what());
+  }
   std::ofstream(b->dir + "/weights.safetensors", std::ios::binary)
       << safetensorsBytes(weightsOf(*b->graph));
   std::string error;
