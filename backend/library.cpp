@@ -356,7 +356,7 @@ void forEachPart(size_t parts, const std::string &dir, const std::string &autoSc
       std::string why;
       try {
         guarded(k);
-      } catch (const Halide::CompileError &e) {
+      } catch (const Halide::Error &e) { // its internal errors too
         why = std::string("Halide: ") + e.what();
       } catch (const std::exception &e) {
         why = e.what();

@@ -586,7 +586,7 @@ int main(int argc, char **argv) {
   } catch (const UserError &e) {
     std::cerr << "cnnc: error: " << e.what() << '\n';
     return 1;
-  } catch (const Halide::CompileError &e) {
+  } catch (const Halide::Error &e) { // CompileError, InternalError: no std::exception
     std::cerr << "cnnc: internal error: Halide: " << e.what() << '\n';
     return 2;
   } catch (const std::exception &e) {
