@@ -321,9 +321,24 @@ Halide::Target partTarget(const std::vector<Part> &parts, size_t k, const Halide
 // failure's message (std::runtime_error).
 void forEachPart(size_t parts, const std::string &dir, const std::string &autoScheduler,
                  const std::function<void(size_t)> &compile) {
-  auto guarded = [&](size_t k) { compileOrThrowIfDoomed([&] { compile(k); }, autoScheduler); };
+  // Part k compiled: "" or why it failed (Halide's errors are no
+  // std::exception).
+  auto failureOf = [&](size_t k) -> std::string {
+    try {
+      compileOrThrowIfDoomed([&] { compile(k); }, autoScheduler);
+    } catch (const Halide::Error &e) { // its internal errors too
+      return std::string("Halide: ") + e.what();
+    } catch (const std::exception &e) {
+      return e.what();
+    } catch (...) {
+      return "compiling part " + std::to_string(k) + " of the network failed";
+    }
+    return "";
+  };
   if (parts == 1) {
-    guarded(0);
+    std::string why = failureOf(0);
+    if (!why.empty())
+      throw std::runtime_error(why);
     return;
   }
   size_t cores = std::max(1u, std::thread::hardware_concurrency());
@@ -353,16 +368,7 @@ void forEachPart(size_t parts, const std::string &dir, const std::string &autoSc
       break;
     }
     if (pid == 0) {
-      std::string why;
-      try {
-        guarded(k);
-      } catch (const Halide::Error &e) { // its internal errors too
-        why = std::string("Halide: ") + e.what();
-      } catch (const std::exception &e) {
-        why = e.what();
-      } catch (...) {
-        why = "compiling part " + std::to_string(k) + " of the network failed";
-      }
+      std::string why = failureOf(k);
       if (!why.empty())
         std::ofstream(errorFile(k)) << why;
       std::fflush(nullptr);

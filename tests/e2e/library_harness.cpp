@@ -36,7 +36,7 @@ std::unique_ptr<Built> build(const std::string &cnnFile, const std::string &targ
   opts.autoScheduler = autoScheduler;
   try {
     buildLibrary(*b->graph, b->dir + "/net.so", opts);
-  } catch (const Halide::Error &e) { // not a std::exception: its message, not an abort
+  } catch (const Halide::Error &e) { // lowering, scheduling: no std::exception
     throw std::runtime_error(std::string("Halide: ") + e.what());
   }
   std::ofstream(b->dir + "/weights.safetensors", std::ios::binary)
