@@ -41,7 +41,7 @@ int convBlock(int64_t channels, int64_t width, const LowerOptions &o) {
     int64_t padded = (channels + b - 1) / b * b;
     int p = convTilePixels(v, width, o);
     double fmas = double(v) * p;
-    double cycles = std::max(fmas / 2, double(v + p)) + 1.2 * v;
+    double cycles = std::max(fmas / o.convFmasPerCycle, double(v + p)) + 1.2 * v;
     int64_t w = std::max<int64_t>(width, 1), computed = (w + p - 1) / p * p; // last tile shifted
     double cost = double(padded) * cycles / fmas * double(computed) / double(w);
     if (cost <= bestCost) { // ties: more vectors

@@ -105,6 +105,7 @@ struct LowerOptions {
   int convVectors = 4;       // most output-channel vectors in a conv's register tile
   int convAccumulators = 28; // vector registers a conv's register tile may hold
   int convMaxPixels = 14;    // most output pixels along x in a register tile
+  int convFmasPerCycle = 2;  // vector FMAs a cycle, for convBlock's model
   // 3x3 and 5x5 convs with stride 1, at least this many input and output
   // channels per group and an output at least winogradWidth wide (no
   // dilation; groups of whole vectors of output channels) computed by

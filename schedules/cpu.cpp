@@ -58,6 +58,18 @@ CpuParams defaultCpuParams(const Target &t) {
       // (build/alternate, 2026-12-04); torchvision's libraries the same
       // bytes.
       p.winograd5x5Tile4Width = 1;
+      // One 512-bit FMA a cycle in convBlock's tile model (two on the
+      // others): 1 vector by 14 pixels where 2 vectors would pad (inception
+      // 4b's and 4d's 112- and 144-channel reduce convs), 4 vectors by 7 on
+      // 7-wide layers of 192 and 384, and Winograd products of 96 or 192
+      // channels 7 tiles wide by 2 or 4 vectors instead of 3: GoogLeNet
+      // 0.982x-0.992x the time at batch 8 (six runs; its direct convs'
+      // blocks alone 0.990x, its Winograd convs' alone 0.989x), 0.95x-0.96x
+      // at batch 1; Caffe GoogLeNet 1.000x and 0.982x, 0.99x at batch 1;
+      // torchvision AlexNet 0.994x-1.010x (its conv2, 192 channels 27 wide,
+      // by 2 vectors by 14 instead of 3 by 9); Caffe AlexNet's library the
+      // same bytes (build/alternate, 2026-12-05).
+      p.convFmasPerCycle = 1;
     }
   } else if (t.arch == Target::X86 && t.has_feature(Target::AVX2)) {
     p.vec = 8;
@@ -108,6 +120,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"conv_vectors", &CpuParams::convVectors, nullptr, 1, 8},
       {"conv_accumulators", &CpuParams::convAccumulators, nullptr, 1, 64},
       {"conv_max_pixels", &CpuParams::convMaxPixels, nullptr, 1, 64},
+      {"conv_fmas_per_cycle", &CpuParams::convFmasPerCycle, nullptr, 1, 4},
       {"conv_unroll", &CpuParams::convUnroll, nullptr, 1, 64},
       {"conv_block_tasks_below", &CpuParams::convBlockTasksBelow, nullptr, 0, 1 << 20},
       {"conv_into_concat", nullptr, &CpuParams::convIntoConcat, 0, 1},
@@ -170,6 +183,7 @@ LowerOptions layoutOptions(const CpuParams &p) {
   o.convVectors = p.convVectors;
   o.convAccumulators = p.convAccumulators;
   o.convMaxPixels = p.convMaxPixels;
+  o.convFmasPerCycle = p.convFmasPerCycle;
   o.winogradChannels = p.winogradChannels;
   o.winogradWidth = p.winogradWidth;
   o.winograd4x4Width = p.winograd4x4 ? 1 : p.winograd4x4Width;

@@ -15,6 +15,7 @@ struct CpuParams {
   int convVectors = 2;       // most output-channel vectors held in registers per tile
   int convAccumulators = 10; // vector registers a tile's accumulators may take
   int convMaxPixels = 14;    // most output pixels along x per tile
+  int convFmasPerCycle = 2;  // vector FMAs a cycle, for the tile model (convBlock)
   int convUnroll = 8;        // input channels per step of a conv's reduction loop
   // Layers with fewer output rows than this run (row, channel block) pairs as
   // parallel tasks, not rows alone, so that 7x7 layers at batch 1 keep every

@@ -229,6 +229,7 @@ def random_schedule(rng, winograd=False):
         "conv_vectors": rng.randint(1, 4),
         "conv_accumulators": rng.randint(2, 28),
         "conv_max_pixels": rng.randint(1, 16),
+        "conv_fmas_per_cycle": rng.randint(1, 4),
         "conv_unroll": rng.choice([1, 2, 3, 4, 8, 16]),
         "conv_block_tasks_below": rng.choice([0, 4, 16, 1000]),
         "conv_into_concat": rng.random() < 0.5,

@@ -62,6 +62,11 @@ TEST_CASE("Zen 4's defaults take Winograd further than other AVX-512 targets") {
   CHECK(skylake.winograd5x5Tile4Width == 0);
   CHECK(zen5.winograd5x5Tile4Width == 0);
   CHECK(zen4.vec == 16);
+  // The conv tile model counts one 512-bit FMA a cycle on Zen 4, two on the
+  // others (Zen 5's full-width units included).
+  CHECK(zen4.convFmasPerCycle == 1);
+  CHECK(skylake.convFmasPerCycle == 2);
+  CHECK(zen5.convFmasPerCycle == 2);
   CHECK(zen5.winogradWidth == skylake.winogradWidth);
   CHECK(zen5.winograd4x4Width == skylake.winograd4x4Width);
   CHECK(zen5.winogradChannels == skylake.winogradChannels);
@@ -118,7 +123,8 @@ TEST_CASE("every parameter of the table can be set") {
 TEST_CASE("schedule file errors name the place and what was expected") {
   CHECK(errorOf("{\"cpu\": {\n  \"conv_vector\": 2}}") ==
         "s.json:2:3: unknown parameter 'conv_vector'; known: conv_vectors, conv_accumulators, "
-        "conv_max_pixels, conv_unroll, conv_block_tasks_below, conv_into_concat, "
+        "conv_max_pixels, conv_fmas_per_cycle, conv_unroll, conv_block_tasks_below, "
+        "conv_into_concat, "
         "pool_into_conv, conv_into_pool_rows, lrn_into_pool, pointwise_into_pool, "
         "pool_channel_tasks, lrn_conv_at_root, unroll_channel_vectors, winograd_channels, "
         "winograd_width, "

@@ -209,6 +209,25 @@ TEST_CASE("a conv's weight block: 2 vectors by 14 pixels, 3 by 8 where they pad 
   CHECK(convBlock(24, 28, o) == 32); // 2 x 14 beats 1 x 14 at the same padding
 }
 
+TEST_CASE("Zen 4's tile model counts one FMA a cycle: one vector by 14 pixels where two "
+          "vectors pad") {
+  LowerOptions zen4 =
+      layoutOptions(defaultCpuParams(Halide::Target("x86-64-linux-avx512_skylake-avx512_zen4")));
+  LowerOptions skylake = avx512();
+  // GoogLeNet's inception 4b and 4d reduce convs, 112 and 144 channels 14
+  // wide: 2 vectors pad 112 to 128 (3 vectors by 7 pad 144 to 192). At one
+  // FMA a cycle 2 vectors by 14 pixels are bound by their 28 FMAs a step, and
+  // the padded channels cost more than 1 vector's 15 loads for 14 FMAs.
+  CHECK(convBlock(112, 14, zen4) == 16);
+  CHECK(convBlock(144, 14, zen4) == 16);
+  CHECK(convBlock(112, 14, skylake) == 32);
+  CHECK(convBlock(144, 14, skylake) == 48);
+  // Where nothing pads, the same tiles as elsewhere.
+  CHECK(convBlock(64, 56, zen4) == 32);
+  CHECK(convBlock(256, 14, zen4) == 32);
+  CHECK(convBlock(128, 7, zen4) == 64);
+}
+
 TEST_CASE("AVX-512's default tiles: up to 14 pixels, 4 vectors at most") {
   LowerOptions o = avx512();
   CHECK(o.convMaxPixels == 14);

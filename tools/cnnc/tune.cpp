@@ -167,6 +167,7 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
     c.push_back({"conv_vectors", v});
   c.push_back({"conv_accumulators", std::max(1, d.convAccumulators - 4)});
   c.push_back({"conv_max_pixels", d.convMaxPixels > 7 ? 7 : 14});
+  c.push_back({"conv_fmas_per_cycle", d.convFmasPerCycle == 1 ? 2 : 1});
   others("conv_block_tasks_below", {0, 8, 16, 32}, d.convBlockTasksBelow);
   if (has(g, OpKind::Concat))
     c.push_back({"conv_into_concat", d.convIntoConcat ? 0 : 1});
