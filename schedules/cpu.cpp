@@ -61,14 +61,14 @@ CpuParams defaultCpuParams(const Target &t) {
       // One 512-bit FMA a cycle in convBlock's tile model (two on the
       // others): 1 vector by 14 pixels where 2 vectors would pad (inception
       // 4b's and 4d's 112- and 144-channel reduce convs), 4 vectors by 7 on
-      // 7-wide layers of 192 and 384, and Winograd products of 96 or 192
-      // channels 7 tiles wide by 2 or 4 vectors instead of 3: GoogLeNet
+      // 7-wide layers of 192 and 384, and the Winograd products of five
+      // inception 3x3s in 2-4 vectors instead of 3 or 4: GoogLeNet
       // 0.982x-0.992x the time at batch 8 (six runs; its direct convs'
       // blocks alone 0.990x, its Winograd convs' alone 0.989x), 0.95x-0.96x
       // at batch 1; Caffe GoogLeNet 1.000x and 0.982x, 0.99x at batch 1;
-      // torchvision AlexNet 0.994x-1.010x (its conv2, 192 channels 27 wide,
-      // by 2 vectors by 14 instead of 3 by 9); Caffe AlexNet's library the
-      // same bytes (build/alternate, 2026-12-05).
+      // torchvision AlexNet 0.994x-1.010x (its conv2's products, 192
+      // channels by 9 tiles, in 2 vectors instead of 3); Caffe AlexNet's
+      // library the same bytes (build/alternate, 2026-12-05).
       p.convFmasPerCycle = 1;
     }
   } else if (t.arch == Target::X86 && t.has_feature(Target::AVX2)) {
