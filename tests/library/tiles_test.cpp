@@ -215,9 +215,10 @@ TEST_CASE("Zen 4's tile model counts one FMA a cycle: one vector by 14 pixels wh
       layoutOptions(defaultCpuParams(Halide::Target("x86-64-linux-avx512_skylake-avx512_zen4")));
   LowerOptions skylake = avx512();
   // GoogLeNet's inception 4b and 4d reduce convs, 112 and 144 channels 14
-  // wide: 2 vectors pad 112 to 128 (3 vectors by 7 pad 144 to 192). At one
-  // FMA a cycle 2 vectors by 14 pixels are bound by their 28 FMAs a step, and
-  // the padded channels cost more than 1 vector's 15 loads for 14 FMAs.
+  // wide: 2 vectors pad them to 128 and 160. At one FMA a cycle 2 vectors by
+  // 14 pixels are bound by their 28 FMAs a step, and the padded channels cost
+  // more than 1 vector's 15 loads for 14 FMAs; 3 vectors by 7 (Skylake's for
+  // 144, no padding) stream a weight vector for each 7 FMAs.
   CHECK(convBlock(112, 14, zen4) == 16);
   CHECK(convBlock(144, 14, zen4) == 16);
   CHECK(convBlock(112, 14, skylake) == 32);
