@@ -5,7 +5,7 @@ interleaved in one process, and prints medians and ratios.
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
         /usr/bin/python3 bench/compare_torch.py --cnnc build/cnnc [--nets alexnet,googlenet]
         [--batches 1,8] [--rounds 6] [--seconds 0.5] [--pair-seconds 10] [--no-caffe]
-        [--reference-blas] [--peak build/peak]
+        [--caffe-without-lrn] [--reference-blas] [--peak build/peak]
 
 Each row gives the engine's median time, images/s, GFLOP/s (2 x the
 network's multiply-adds, language.md's figures, per second) and that as a
@@ -25,12 +25,17 @@ random weights from `cnnc init`) is compiled and its time per multiply-add is
 compared with the torchvision library's, after the rounds, from a run of
 --pair-seconds alternating single calls of the two libraries (medians: rounds
 minutes apart differ by more than the comparison needs), with a 95 % bootstrap
-interval of the difference per multiply-add.
+interval of the difference per multiply-add. With --caffe-without-lrn, a
+copy of the Caffe-style example without its LRNs (`-> lrn(...)` left out of
+its chains: the same weights and multiply-adds; language.md's figures count
+no LRN work) alternates with the two: how much of the Caffe example's time
+per multiply-add its LRNs take, measured in the same minutes.
 """
 import argparse
 import ctypes
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -59,22 +64,20 @@ def timed(fn, seconds):
     return statistics.median(times)
 
 
-def paired(a, b, seconds):
-    """Single calls of `a` and `b` in turn for about `seconds` (at least 5
-    each): the times of each call of `a` and of `b`."""
+def alternating(fns, seconds):
+    """Single calls of each of `fns` in turn for about `seconds` (at least 5
+    each): the times of each one's calls, a list per function."""
     time.sleep(0.3)
-    a()
-    b()
-    ta, tb = [], []
+    for fn in fns:
+        fn()
+    times = [[] for _ in fns]
     deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline or len(ta) < 5:
-        t0 = time.perf_counter()
-        a()
-        t1 = time.perf_counter()
-        b()
-        tb.append(time.perf_counter() - t1)
-        ta.append(t1 - t0)
-    return ta, tb
+    while time.perf_counter() < deadline or len(times[0]) < 5:
+        for fn, ts in zip(fns, times):
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+    return times
 
 
 def median_ratio_interval(ta, tb, resamples=2000, seed=0):
@@ -107,19 +110,51 @@ def library_engine(lib, handle, x, output):
     return lambda: lib.cnnc_run(handle, xin.ctypes.data, x.shape[0], out.ctypes.data)
 
 
-def caffe_library(cnnc, net, tmp):
+LRN_IN_CHAIN = re.compile(r"\s*->\s*lrn\([^)]*\)")
+
+
+def caffe_library(cnnc, net, tmp, without_lrn=False):
     """The Caffe-style example of `net` compiled, with random weights: (lib,
-    handle, summary)."""
+    handle, summary); None where `without_lrn` and the example has no LRN in
+    a chain (`-> lrn(...)`) to leave out. Without its LRNs the network has
+    the same weights and multiply-adds (an LRN has neither)."""
     cnn_file = os.path.join(parity.ROOT, "examples", net + ".cnn")
-    lib_path = os.path.join(tmp, net + "_caffe.so")
-    weights = os.path.join(tmp, net + "_caffe.safetensors")
+    suffix = "_caffe_nolrn" if without_lrn else "_caffe"
+    if without_lrn:
+        with open(cnn_file) as f:
+            source, count = LRN_IN_CHAIN.subn("", f.read())
+        if not count:
+            return None
+        cnn_file = os.path.join(tmp, net + suffix + ".cnn")
+        with open(cnn_file, "w") as f:
+            f.write(source)
+    lib_path = os.path.join(tmp, net + suffix + ".so")
+    weights = os.path.join(tmp, net + suffix + ".safetensors")
     t0 = time.perf_counter()
     subprocess.run([cnnc, cnn_file, "-o", lib_path], check=True)
-    print(f"{net} (Caffe-style example): compiled in {time.perf_counter() - t0:.1f} s", flush=True)
+    what = "without its LRNs" if without_lrn else "Caffe-style example"
+    print(f"{net} ({what}): compiled in {time.perf_counter() - t0:.1f} s", flush=True)
     subprocess.run([cnnc, "init", cnn_file, "-o", weights], check=True, stdout=subprocess.DEVNULL)
     summary = json.loads(subprocess.run([cnnc, "summary", "--json", cnn_file], check=True,
                                         capture_output=True, text=True).stdout)
     return load_library(lib_path, weights) + (summary,)
+
+
+def per_mac_line(label, ts, tv_ts, macs, tv_macs, batch, peak):
+    """A library's time per multiply-add against torchvision's, from calls
+    alternating with it (`ts` and `tv_ts`)."""
+    t, tv_t = statistics.median(ts), statistics.median(tv_ts)
+    scale = tv_macs / macs
+    per_flop = t / tv_t * scale
+    lo, hi = (r * scale for r in median_ratio_interval(tv_ts, ts))
+    gflops = 2 * macs * batch / 1e9 / t
+    return (f"{label} {t * 1e3:8.2f} ms {batch / t:8.1f} img/s {gflops:7.1f} GFLOP/s "
+            f"{100 * gflops / peak['gflops_all']:4.0f} % of peak, against torchvision's "
+            f"{tv_t * 1e3:.2f} ms ({len(tv_ts)} alternating calls each; {macs / 1e6:.0f} M "
+            f"multiply-adds against {tv_macs / 1e6:.0f} M): {abs(per_flop - 1) * 100:.1f} % "
+            f"{'slower' if per_flop > 1 else 'faster'} per multiply-add than torchvision's "
+            f"(95 % bootstrap interval of the time per multiply-add: {(lo - 1) * 100:+.1f} % to "
+            f"{(hi - 1) * 100:+.1f} %)")
 
 
 def torch_variants(model, x):
@@ -168,6 +203,9 @@ def main():
                          "comparison per multiply-add")
     ap.add_argument("--no-caffe", action="store_true",
                     help="skip the Caffe-style examples' speed per multiply-add")
+    ap.add_argument("--caffe-without-lrn", action="store_true",
+                    help="also alternate a Caffe-style example compiled without its LRNs "
+                         "(same weights and multiply-adds) with the other two libraries")
     ap.add_argument("--reference-blas", action="store_true",
                     help="time PyTorch even where it runs on Debian's reference BLAS")
     ap.add_argument("--peak", help="the peak probe (default: 'peak' beside --cnnc)")
@@ -206,15 +244,22 @@ def main():
             print(f"{net}: compiled in {compile_s:.1f} s, library {os.path.getsize(lib_path) / 1e6:.2f} MB",
                   flush=True)
             caffe = None if args.no_caffe else caffe_library(args.cnnc, net, tmp)
+            nolrn = nolrn_summary = None
+            if caffe and args.caffe_without_lrn:
+                nolrn = caffe_library(args.cnnc, net, tmp, without_lrn=True)
             for batch in [int(b) for b in args.batches.split(",")]:
                 x = torch.randn([batch] + summary["input"], generator=gen)
                 engines = {"cnnc": library_engine(lib, handle, x, summary["output"])}
-                caffe_engine = None
+                caffe_engine = nolrn_engine = None
                 if caffe:
                     caffe_lib, caffe_handle, caffe_summary = caffe
                     caffe_x = torch.randn([batch] + caffe_summary["input"], generator=gen)
                     caffe_engine = library_engine(caffe_lib, caffe_handle, caffe_x,
                                                   caffe_summary["output"])
+                if nolrn:
+                    nolrn_lib, nolrn_handle, nolrn_summary = nolrn
+                    nolrn_engine = library_engine(nolrn_lib, nolrn_handle, caffe_x,
+                                                  nolrn_summary["output"])
                 for name, (m, inp) in torch_variants(model, x).items():
                     def run(m=m, inp=inp):
                         with torch.no_grad():
@@ -233,22 +278,12 @@ def main():
                           f"{100 * gflop / t / peak['gflops_all']:4.0f} % of peak "
                           f"x{best_torch[0] / t:.2f} vs best torch ({best_torch[1]})", flush=True)
                 if caffe_engine:
-                    macs = caffe_summary["macs"]
-                    tv_ts, caffe_ts = paired(engines["cnnc"], caffe_engine, args.pair_seconds)
-                    tv_t, caffe_t = statistics.median(tv_ts), statistics.median(caffe_ts)
-                    scale = summary["macs"] / macs
-                    per_flop = caffe_t / tv_t * scale
-                    lo, hi = (r * scale for r in median_ratio_interval(tv_ts, caffe_ts))
-                    caffe_gflops = 2 * macs * batch / 1e9 / caffe_t
-                    print(f"  {net} batch {batch} cnnc caffe example     {caffe_t * 1e3:8.2f} ms "
-                          f"{batch / caffe_t:8.1f} img/s {caffe_gflops:7.1f} GFLOP/s "
-                          f"{100 * caffe_gflops / peak['gflops_all']:4.0f} % of peak, "
-                          f"against torchvision's {tv_t * 1e3:.2f} ms ({len(tv_ts)} alternating calls each; "
-                          f"{macs / 1e6:.0f} M multiply-adds against {summary['macs'] / 1e6:.0f} M): "
-                          f"{abs(per_flop - 1) * 100:.1f} % {'slower' if per_flop > 1 else 'faster'} "
-                          f"per multiply-add than torchvision's (95 % bootstrap interval of the "
-                          f"time per multiply-add: {(lo - 1) * 100:+.1f} % to {(hi - 1) * 100:+.1f} %)",
-                          flush=True)
+                    fns = [engines["cnnc"], caffe_engine] + ([nolrn_engine] if nolrn_engine else [])
+                    tv_ts, *others = alternating(fns, args.pair_seconds)
+                    labels = ["cnnc caffe example    ", "cnnc caffe without LRN"]
+                    for label, ts, lib_summary in zip(labels, others, [caffe_summary, nolrn_summary]):
+                        print(per_mac_line(f"  {net} batch {batch} {label}", ts, tv_ts, lib_summary["macs"],
+                                           summary["macs"], batch, peak), flush=True)
     print(describe_peak("after", measure_peak(peak_probe)), flush=True)
     return 0
 
