@@ -403,7 +403,8 @@ private:
       bool wide = opts_.winograd4x4Width > 0 && node.shape.w >= opts_.winograd4x4Width;
       l.winograd = wide && r <= 4 ? 4 : r == 4 || (r == 5 && opts_.winograd5x5Tile3) ? 3 : 2;
       if (r == 5 && opts_.winograd5x5Tile4Width > 0 &&
-          node.shape.w >= opts_.winograd5x5Tile4Width && !readByPool(node))
+          node.shape.w >= opts_.winograd5x5Tile4Width &&
+          (opts_.winograd5x5Tile4PoolRoot || !readByPool(node)))
         l.winograd = 4;
       if (r == 5 && node.shape.w < opts_.winograd5x5Tile2Below)
         l.winograd = 2;

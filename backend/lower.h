@@ -119,8 +119,11 @@ struct LowerOptions {
   // ... and by F(4x4, 5x5) where the output is at least this wide (0:
   // none): 64 multiplies a 4x4 tile (8 x 8 input tiles) instead of 49 a 3x3
   // one, 3136 a pair of channels over a 28 x 28 output where F(3x3) has
-  // 4900; not where a pool alone reads the conv (readByPool in lower.cpp).
+  // 4900; not where a pool alone reads the conv (readByPool in lower.cpp)
+  // unless winograd5x5Tile4PoolRoot (the schedule computes such a conv at
+  // root, not in the pool's tasks in whole 4-row tiles).
   int winograd5x5Tile4Width = 0;
+  bool winograd5x5Tile4PoolRoot = false;
   // ... and by F(2x2, 5x5) where the output is narrower than this (0: none),
   // whatever the two above: a 7 x 7 output is 16 tiles of 36 positions
   // instead of 4 of 64, more products (576 a pair of channels, not 256)

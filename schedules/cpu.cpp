@@ -58,6 +58,12 @@ CpuParams defaultCpuParams(const Target &t) {
       // (build/alternate, 2026-12-04); torchvision's libraries the same
       // bytes.
       p.winograd5x5Tile4Width = 1;
+      // ... and on those a pool alone reads, computed at root (convAtRoot):
+      // torchvision AlexNet's conv2 (27 wide, where F(3x3, 5x5) in pool2's
+      // tasks had 9 whole tiles a row) 0.97x-0.985x the time at batch 8 and
+      // 0.98x at batch 1 (build/alternate, 2026-12-06). Caffe AlexNet's
+      // conv2, through its LRN, was so already.
+      p.winograd5x5Tile4PoolRoot = true;
       // One 512-bit FMA a cycle in convBlock's tile model (two on the
       // others): 1 vector by 14 pixels where 2 vectors would pad (inception
       // 4b's and 4d's 112- and 144-channel reduce convs), 4 vectors by 7 on
@@ -138,6 +144,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"winograd_5x5_3x3", nullptr, &CpuParams::winograd5x5Tile3, 0, 1},
       {"winograd_5x5_4x4_width", &CpuParams::winograd5x5Tile4Width, nullptr, 0, 1 << 20},
       {"winograd_5x5_4x4_task_tiles", &CpuParams::winograd5x5Tile4TaskTiles, nullptr, 1, 1 << 20},
+      {"winograd_5x5_4x4_pool_root", nullptr, &CpuParams::winograd5x5Tile4PoolRoot, 0, 1},
       {"winograd_5x5_2x2_below", &CpuParams::winograd5x5Tile2Below, nullptr, 0, 1 << 20},
       {"winograd_5x5_width", &CpuParams::winograd5x5Width, nullptr, 0, 1 << 20},
       {"winograd_register_tiles", &CpuParams::winogradRegisterTiles, nullptr, 0, 1 << 20},
@@ -189,6 +196,7 @@ LowerOptions layoutOptions(const CpuParams &p) {
   o.winograd4x4Width = p.winograd4x4 ? 1 : p.winograd4x4Width;
   o.winograd5x5Tile3 = p.winograd5x5Tile3;
   o.winograd5x5Tile4Width = p.winograd5x5Tile4Width;
+  o.winograd5x5Tile4PoolRoot = p.winograd5x5Tile4PoolRoot;
   o.winograd5x5Tile2Below = p.winograd5x5Tile2Below;
   o.winograd5x5Width = p.winograd5x5Width;
   o.winogradRegisterTiles = p.winogradRegisterTiles;
@@ -789,7 +797,7 @@ bool rowTasksRecompute(const Graph &g, const LoweredNet &net, const Node &pool, 
 // in the task, computed twice so) 1.02x (build/alternate, 2026-11-29). So
 // only where the halves are whole weight blocks and no 1x1 conv or LRN is
 // computed in the task (an LRN's window would reach a block of the other
-// half: lrnConvAtRoot). (Those figures were with the last row task shifted
+// half: convAtRoot). (Those figures were with the last row task shifted
 // inwards; guarded, conv1's row tasks compute 60 rows, under the tenth,
 // and measured as its channel tasks: 1.00x.) `lrn`: the LRN between conv
 // and pool (convIntoPool), or -1.
@@ -810,9 +818,15 @@ bool poolChannelTasks(const Graph &g, const LoweredNet &net, const Node &pool, i
 // crosses the halves). Caffe's AlexNet, conv2 so: 0.95x-0.96x the time at
 // batch 8, 1.00x-1.01x at batch 1 (build/alternate, 2026-11-29); its conv1
 // (60 rows computed for 55) stays. (Why the pool's row tasks cost more than
-// their extra rows explain is open: docs/schedules.md.)
-bool lrnConvAtRoot(const Graph &g, const LoweredNet &net, const Node &pool, int conv, int lrn,
-                   const CpuParams &p) {
+// their extra rows explain is open: docs/schedules.md.) A 5x5 conv by
+// F(4x4, 5x5) that the pool reads with no LRN between
+// (winograd5x5Tile4PoolRoot) is at root too: its tiles were chosen for that
+// (lower.cpp's readByPool).
+bool convAtRoot(const Graph &g, const LoweredNet &net, const Node &pool, int conv, int lrn,
+                const CpuParams &p) {
+  if (lrn < 0 && p.winograd5x5Tile4PoolRoot && net.nodes[static_cast<size_t>(conv)].winograd == 4 &&
+      winogradKernel(g.node(conv)) == 5)
+    return true;
   return p.lrnConvAtRoot && lrn >= 0 && rowTasksRecompute(g, net, pool, conv, p);
 }
 
@@ -934,7 +948,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
   std::vector<int> poolConvs(g.size(), -1);  // pool id -> its conv (convIntoPool)
   // A pool that computes its conv (convIntoPool) owns parallel tasks of
   // rows, or the LRN that reads it (lrnAfterPool) does. taskOwner: node id
-  // -> the owner whose tasks compute it (the conv, unless lrnConvAtRoot puts
+  // -> the owner whose tasks compute it (the conv, unless convAtRoot puts
   // it at root; an LRN between conv and pool, the pool under an LRN, the
   // 1x1 conv feeding the conv: pointwiseInto); ownerPool: owner -> its pool.
   std::vector<int> taskOwner(g.size(), -1);
@@ -952,7 +966,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
     int pool = nodePtr->id, owner = lrnAfterPool(g, net, *nodePtr, p);
     poolConvs[static_cast<size_t>(pool)] = conv;
     ownerPool[static_cast<size_t>(owner)] = pool;
-    bool root = lrnConvAtRoot(g, net, *nodePtr, conv, lrn, p);
+    bool root = convAtRoot(g, net, *nodePtr, conv, lrn, p);
     halves[static_cast<size_t>(pool)] =
         owner == pool && poolChannelTasks(g, net, *nodePtr, conv, lrn, p);
     for (int id : {root ? -1 : conv, lrn, owner == pool ? -1 : pool,
@@ -1041,7 +1055,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
           l.value.vectorize(v.c, lanes);
       } else if (ownerPool[static_cast<size_t>(node.id)] >= 0) {
         // Tasks of poolTaskRows rows, each computing the conv rows it reads
-        // (unless the conv is at root: lrnConvAtRoot). A task's tiles start
+        // (unless the conv is at root: convAtRoot). A task's tiles start
         // at its first row, wherever that is. (Its rows were rounded up to
         // whole tiles of the conv's: by F(3x3, 5x5) AlexNet's 13 pool rows
         // made two tasks of 9 instead of 7, 21 conv rows each instead of 15,

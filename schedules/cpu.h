@@ -60,6 +60,9 @@ struct CpuParams {
   // winograd5x5Tile4Width); 0: none.
   int winograd5x5Tile4Width = 0;
   int winograd5x5Tile4TaskTiles = 7; // ... their tiles per task (whole rows of tiles)
+  // ... those that a pool alone reads too, computed at root in their own
+  // tasks, the pool's row tasks computing only the pool's rows (convAtRoot).
+  bool winograd5x5Tile4PoolRoot = false;
   // 5x5 layers narrower than this by F(2x2, 5x5) (LowerOptions::
   // winograd5x5Tile2Below); 0: none.
   int winograd5x5Tile2Below = 0;

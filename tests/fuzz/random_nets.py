@@ -250,6 +250,7 @@ def random_schedule(rng, winograd=False):
         "winograd_5x5_3x3": rng.random() < 0.5,
         "winograd_5x5_4x4_width": rng.choice([0, 0, 1, 8, 28]),
         "winograd_5x5_4x4_task_tiles": rng.choice([1, 7, 28]),
+        "winograd_5x5_4x4_pool_root": rng.random() < 0.5,
         "winograd_5x5_2x2_below": rng.choice([0, 0, 8, 16]),
         "winograd_5x5_width": rng.choice([0, 0, 1, 8, 13]),
         "winograd_register_tiles": rng.choice([0, 4, 9, 14, 28]),

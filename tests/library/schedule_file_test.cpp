@@ -61,6 +61,11 @@ TEST_CASE("Zen 4's defaults take Winograd further than other AVX-512 targets") {
   CHECK(zen4.winograd5x5Tile4Width == 1); // F(4x4, 5x5), as Zen 3
   CHECK(skylake.winograd5x5Tile4Width == 0);
   CHECK(zen5.winograd5x5Tile4Width == 0);
+  // ... on 5x5 convs that a pool alone reads too, at root (torchvision
+  // AlexNet's conv2)
+  CHECK(zen4.winograd5x5Tile4PoolRoot);
+  CHECK_FALSE(skylake.winograd5x5Tile4PoolRoot);
+  CHECK_FALSE(zen5.winograd5x5Tile4PoolRoot);
   CHECK(zen4.vec == 16);
   // The conv tile model counts one 512-bit FMA a cycle on Zen 4, two on the
   // others (Zen 5's full-width units included).
@@ -130,7 +135,8 @@ TEST_CASE("schedule file errors name the place and what was expected") {
         "winograd_width, "
         "winograd_4x4, "
         "winograd_4x4_width, winograd_5x5_3x3, winograd_5x5_4x4_width, "
-        "winograd_5x5_4x4_task_tiles, winograd_5x5_2x2_below, winograd_5x5_width, "
+        "winograd_5x5_4x4_task_tiles, winograd_5x5_4x4_pool_root, winograd_5x5_2x2_below, "
+        "winograd_5x5_width, "
         "winograd_register_tiles, "
         "winograd_strided, "
         "winograd_task_tiles, "

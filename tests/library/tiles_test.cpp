@@ -95,6 +95,13 @@ TEST_CASE("5x5 convs by F(4x4, 5x5) from winograd_5x5_4x4_width wide") {
   CHECK(tiles["a"] == std::make_pair(4, int64_t(64)));
   CHECK(tiles["b"] == std::make_pair(3, int64_t(49)));
   CHECK(tiles["output"] == std::make_pair(4, int64_t(64)));
+  // ... unless such convs are computed at root (winograd_5x5_4x4_pool_root,
+  // Zen 4's default), where whole tiles cost the pool nothing.
+  o.winograd5x5Tile4PoolRoot = true;
+  tiles = convTiles(o, "winograd5.cnn");
+  CHECK(tiles["a"] == std::make_pair(4, int64_t(64)));
+  CHECK(tiles["b"] == std::make_pair(4, int64_t(64)));
+  CHECK(tiles["output"] == std::make_pair(4, int64_t(64)));
 }
 
 TEST_CASE("3x3 convs by F(5x5, 3x3) where whole 5x5 tiles compute fewer products than 4x4 "

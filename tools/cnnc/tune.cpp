@@ -155,6 +155,8 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
       c.push_back({"winograd_5x5_3x3", d.winograd5x5Tile3 ? 0 : 1});
       others("winograd_5x5_4x4_width", {0, 14, 28}, d.winograd5x5Tile4Width);
       others("winograd_5x5_2x2_below", {0, 8}, d.winograd5x5Tile2Below);
+      if (has(g, OpKind::MaxPool) || has(g, OpKind::AvgPool))
+        c.push_back({"winograd_5x5_4x4_pool_root", d.winograd5x5Tile4PoolRoot ? 0 : 1});
     }
     if (groups)
       c.push_back({"winograd_group_inputs", d.winogradGroupInputs ? 0 : 1});
@@ -220,11 +222,17 @@ std::string layoutDecisions(const Graph &g, const CpuParams &p) {
 // heights. Any other change may matter.
 bool changesNothing(const Graph &g, const std::string &name, const CpuParams &from,
                     const std::string &fromLayout, const CpuParams &to) {
-  static const std::set<std::string> layoutOnly = {
-      "winograd_channels",      "winograd_width",     "winograd_4x4",
-      "winograd_4x4_width",     "winograd_5x5_3x3",   "winograd_5x5_4x4_width",
-      "winograd_5x5_2x2_below", "winograd_5x5_width", "winograd_register_tiles",
-      "winograd_strided"};
+  static const std::set<std::string> layoutOnly = {"winograd_channels",
+                                                   "winograd_width",
+                                                   "winograd_4x4",
+                                                   "winograd_4x4_width",
+                                                   "winograd_5x5_3x3",
+                                                   "winograd_5x5_4x4_width",
+                                                   "winograd_5x5_2x2_below",
+                                                   "winograd_5x5_width",
+                                                   "winograd_register_tiles",
+                                                   "winograd_strided",
+                                                   "winograd_5x5_4x4_pool_root"};
   if (layoutOnly.count(name))
     return layoutDecisions(g, to) == fromLayout;
   if (name == "conv_block_tasks_below") {
