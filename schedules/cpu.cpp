@@ -60,9 +60,10 @@ CpuParams defaultCpuParams(const Target &t) {
       p.winograd5x5Tile4Width = 1;
       // ... and on those a pool alone reads, computed at root (convAtRoot):
       // torchvision AlexNet's conv2 (27 wide, where F(3x3, 5x5) in pool2's
-      // tasks had 9 whole tiles a row) 0.97x-0.985x the time at batch 8 and
-      // 0.98x at batch 1 (build/alternate, 2026-12-06). Caffe AlexNet's
-      // conv2, through its LRN, was so already.
+      // tasks had 9 whole tiles a row) 0.970x-0.998x the time at batch 8
+      // (four runs, mean 0.986x) and 0.981x at batch 1 (two)
+      // (build/alternate, 2026-12-06). Caffe AlexNet's conv2, through its
+      // LRN, was so already.
       p.winograd5x5Tile4PoolRoot = true;
       // One 512-bit FMA a cycle in convBlock's tile model (two on the
       // others): 1 vector by 14 pixels where 2 vectors would pad (inception
