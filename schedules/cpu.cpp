@@ -820,12 +820,13 @@ bool poolChannelTasks(const Graph &g, const LoweredNet &net, const Node &pool, i
 // batch 8, 1.00x-1.01x at batch 1 (build/alternate, 2026-11-29); its conv1
 // (60 rows computed for 55) stays. (Why the pool's row tasks cost more than
 // their extra rows explain is open: docs/schedules.md.) A 5x5 conv by
-// F(4x4, 5x5) that the pool reads with no LRN between
-// (winograd5x5Tile4PoolRoot) is at root too: its tiles were chosen for that
-// (lower.cpp's readByPool).
+// F(4x4, 5x5) that the pool reads with no LRN between is at root too:
+// lower.cpp gives such a conv those tiles only for that
+// (winograd5x5Tile4PoolRoot; readByPool), so that the parameter acts
+// through the layout alone.
 bool convAtRoot(const Graph &g, const LoweredNet &net, const Node &pool, int conv, int lrn,
                 const CpuParams &p) {
-  if (lrn < 0 && p.winograd5x5Tile4PoolRoot && net.nodes[static_cast<size_t>(conv)].winograd == 4 &&
+  if (lrn < 0 && net.nodes[static_cast<size_t>(conv)].winograd == 4 &&
       winogradKernel(g.node(conv)) == 5)
     return true;
   return p.lrnConvAtRoot && lrn >= 0 && rowTasksRecompute(g, net, pool, conv, p);
