@@ -26,6 +26,14 @@ CpuParams defaultCpuParams(const Target &t) {
     // batch 1, AlexNet 0.97x and 0.99x (build/alternate, 2026-11-28).
     p.convMaxPixels = 14;
     p.fcVectors = 3; // 8 images x 3 vectors: 24 accumulators
+    // F(4x4, 5x5) on 5x5 layers but those a pool alone reads, as Zen 3: on
+    // a Sapphire Rapids Xeon (2026-12-06, build/alternate) Caffe AlexNet
+    // 0.992x and 0.994x the time at batch 8, 0.981x at batch 1 (its conv2,
+    // through its LRN), Caffe GoogLeNet 0.983x at batch 1 and at batch 8;
+    // torchvision's networks have no such layer. On Zen 4 (2026-12-04)
+    // Caffe AlexNet 0.98x and 0.99x at batch 8, 0.99x at batch 1, Caffe
+    // GoogLeNet 1.00x at both.
+    p.winograd5x5Tile4Width = 1;
     if (t.has_feature(Target::AVX512_Zen4) && !t.has_feature(Target::AVX512_Zen5)) {
       // Zen 4 runs a 512-bit FMA as two 256-bit halves, half the FMAs per
       // cycle of the Xeons these defaults were fitted on, so that fewer
@@ -52,18 +60,14 @@ CpuParams defaultCpuParams(const Target &t) {
       // (0.95x, 0.94x at batch 1), GoogLeNet 1.00x (build/alternate,
       // 2026-11-29).
       p.winogradRegisterTiles = 14;
-      // F(4x4, 5x5) on 5x5 layers but those a pool alone reads, as Zen 3:
-      // Caffe AlexNet's conv2 (through its LRN) 0.98x and 0.99x the time at
-      // batch 8, 0.99x at batch 1; Caffe GoogLeNet 1.00x at both
-      // (build/alternate, 2026-12-04); torchvision's libraries the same
-      // bytes.
-      p.winograd5x5Tile4Width = 1;
-      // ... and on those a pool alone reads, computed at root (convAtRoot):
+      // F(4x4, 5x5) (above) also on 5x5 layers a pool alone reads,
+      // computed at root (convAtRoot):
       // torchvision AlexNet's conv2 (27 wide, where F(3x3, 5x5) in pool2's
       // tasks had 9 whole tiles a row) 0.970x-0.998x the time at batch 8
       // (four runs, mean 0.986x) and 0.981x at batch 1 (two)
       // (build/alternate, 2026-12-06). Caffe AlexNet's conv2, through its
-      // LRN, was so already.
+      // LRN, was so already. On the Sapphire Rapids Xeon (two 512-bit FMAs
+      // a cycle) torchvision's AlexNet took 1.020x the time so at batch 8.
       p.winograd5x5Tile4PoolRoot = true;
       // One 512-bit FMA a cycle in convBlock's tile model (two on the
       // others): 1 vector by 14 pixels where 2 vectors would pad (inception
