@@ -61,13 +61,13 @@ CpuParams defaultCpuParams(const Target &t) {
       // 2026-11-29).
       p.winogradRegisterTiles = 14;
       // F(4x4, 5x5) (above) also on 5x5 layers a pool alone reads,
-      // computed at root (convAtRoot):
-      // torchvision AlexNet's conv2 (27 wide, where F(3x3, 5x5) in pool2's
-      // tasks had 9 whole tiles a row) 0.970x-0.998x the time at batch 8
-      // (four runs, mean 0.986x) and 0.981x at batch 1 (two)
-      // (build/alternate, 2026-12-06). Caffe AlexNet's conv2, through its
-      // LRN, was so already. On the Sapphire Rapids Xeon (two 512-bit FMAs
-      // a cycle) torchvision's AlexNet took 1.020x the time so at batch 8.
+      // computed at root (convAtRoot): torchvision AlexNet's conv2 (27
+      // wide, where F(3x3, 5x5) in pool2's tasks had 9 whole tiles a row)
+      // 0.970x-0.998x the time at batch 8 (four runs, mean 0.986x) and
+      // 0.981x at batch 1 (two) (build/alternate, 2026-12-06). Caffe
+      // AlexNet's conv2, through its LRN, was so already. On the Sapphire
+      // Rapids Xeon (two 512-bit FMAs a cycle) torchvision's AlexNet took
+      // 1.020x the time so at batch 8.
       p.winograd5x5Tile4PoolRoot = true;
       // One 512-bit FMA a cycle in convBlock's tile model (two on the
       // others): 1 vector by 14 pixels where 2 vectors would pad (inception
