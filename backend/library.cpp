@@ -80,6 +80,14 @@ Halide::Target parseTarget(const std::string &t) {
   if (!Halide::Target::validate_target_string(t))
     throw UserError("unknown target '" + t + "'; try host, x86-64-linux-avx2, arm-64-linux");
   Halide::Target target(t);
+  // Halide 21 compiles AVX10 only at a stated vector width, and stops
+  // while compiling otherwise.
+  if (target.has_feature(Halide::Target::AVX10_1) && target.vector_bits != 256 &&
+      target.vector_bits != 512)
+    throw UserError("target '" + t +
+                    "' names AVX10 without its vector width: add vector_bits_256 or "
+                    "vector_bits_512 (" +
+                    t + "-vector_bits_512)");
   // Halide's `avx512` alone is AVX-512 F and CD, Xeon Phi's subset, for
   // which Halide 21 aborts in LLVM ("This value type is not natively
   // supported"); every other AVX-512 processor has Skylake's BW, DQ and VL
