@@ -641,8 +641,13 @@ void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOption
     }
     compileAssembly(parts[k], pt, path + ".s", assembler);
     std::string log;
-    if (runProgram({assembler, "--64", "-o", parts[k].name + ".o", parts[k].name + ".s"}, tmp.path,
-                   log) != 0)
+    std::vector<std::string> command = {assembler, "--64"};
+    // Halide's `debug` feature writes DWARF 5 line tables (`.file 1 "dir"
+    // "name" md5 ...`), which GNU as 2.40 reads only so told.
+    if (pt.has_feature(Halide::Target::Debug))
+      command.push_back("--gdwarf-5");
+    command.insert(command.end(), {"-o", parts[k].name + ".o", parts[k].name + ".s"});
+    if (runProgram(command, tmp.path, log) != 0)
       throw std::runtime_error("the assembler (" + assembler + ") failed:\n" + log);
   });
   const LoweredNet &net = parts.back().net;
