@@ -558,6 +558,30 @@ std::string machineName(const Halide::Target &t) {
 // x86-64 Linux (crossArm).
 Halide::Target libraryTarget(const std::string &target, bool runHere) {
   Halide::Target t = parseTarget(target), host = Halide::get_host_target();
+  // Halide features that no library of cnnc's can have: its C interface
+  // calls the pipeline by its C name with (input, weights, output), and it
+  // carries Halide's runtime and nothing else.
+  static const std::pair<Halide::Target::Feature, const char *> refused[] = {
+      {Halide::Target::UserContext, "it gives the pipeline a first argument that the library's C "
+                                    "interface does not pass"},
+      {Halide::Target::CPlusPlusMangling,
+       "the library's C interface calls the pipeline by its C name"},
+      {Halide::Target::NoRuntime, "the library carries Halide's runtime, which it leaves out"},
+      {Halide::Target::ASAN, "its checks need a sanitizer's runtime in every program that loads "
+                             "the library"},
+      {Halide::Target::MSAN, "its checks need a sanitizer's runtime in every program that loads "
+                             "the library"},
+      {Halide::Target::TSAN, "its checks need a sanitizer's runtime in every program that loads "
+                             "the library"},
+      {Halide::Target::SanitizerCoverage,
+       "its hooks need a sanitizer's runtime in every program that loads the library"},
+  };
+  for (const auto &[feature, why] : refused)
+    if (t.has_feature(feature))
+      throw UserError("target '" + target +
+                      "': cnnc cannot build a library with Halide's feature '" +
+                      Halide::Target::feature_to_name(feature) + "': " + why +
+                      " (--emit asm prints the code for it)");
   if (t.arch == host.arch && t.bits == host.bits && t.os == host.os)
     return t;
   if (!crossArm(t))
