@@ -573,6 +573,9 @@ Halide::Target libraryTarget(const std::string &target, bool runHere) {
                              "the library"},
       {Halide::Target::TSAN, "its checks need a sanitizer's runtime in every program that loads "
                              "the library"},
+      {Halide::Target::ProfileByTimer,
+       "Halide 21's timer-driven profiler never returns from its shutdown at the exit of a "
+       "program that ran the library (halide/Halide#7727 is its kind); `profile` works"},
       {Halide::Target::SanitizerCoverage,
        "its hooks need a sanitizer's runtime in every program that loads the library"},
   };
@@ -608,6 +611,12 @@ std::string checkLibraryTarget(const std::string &target, bool runHere) {
     return "";
   return "cnnc has no GPU schedules yet: the library for '" + target +
          "' runs on the CPU, as one for 'host' does";
+}
+
+std::string profiledTarget(const std::string &target) {
+  if (parseTarget(target).has_feature(Halide::Target::Profile))
+    return target;
+  return target + "-profile";
 }
 
 // Halide indexes a buffer with 32 bits and checks that each buffer the

@@ -44,6 +44,10 @@ struct UserError : std::runtime_error {
 // GPU schedules).
 std::string checkLibraryTarget(const std::string &target, bool runHere);
 
+// `target` with Halide's profiler (bench --per-layer): with `-profile`
+// added, unless it has `profile` already.
+std::string profiledTarget(const std::string &target);
+
 // Errors, at their places in the source, for a network that no library can
 // run: an input or output of 2^31 or more elements an image, a layer with
 // 2^31 or more floats of weights.

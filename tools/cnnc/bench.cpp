@@ -149,7 +149,7 @@ int bench(const Graph &g, const BenchOptions &o) {
   TempDir tmp;
   LibraryOptions lib = o.lib;
   if (o.perLayer)
-    lib.target += "-profile";
+    lib.target = profiledTarget(lib.target);
   if (!o.json)
     std::cerr << "compiling " << g.name << " for " << lib.target << "...\n";
   auto t0 = std::chrono::steady_clock::now();
