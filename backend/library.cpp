@@ -561,23 +561,21 @@ Halide::Target libraryTarget(const std::string &target, bool runHere) {
   // Halide features that no library of cnnc's can have: its C interface
   // calls the pipeline by its C name with (input, weights, output), and it
   // carries Halide's runtime and nothing else.
-  static const std::pair<Halide::Target::Feature, const char *> refused[] = {
+  const char *sanitizer =
+      "its checks need the sanitizer's runtime in every program that loads the library";
+  const std::pair<Halide::Target::Feature, const char *> refused[] = {
       {Halide::Target::UserContext, "it gives the pipeline a first argument that the library's C "
                                     "interface does not pass"},
       {Halide::Target::CPlusPlusMangling,
        "the library's C interface calls the pipeline by its C name"},
       {Halide::Target::NoRuntime, "the library carries Halide's runtime, which it leaves out"},
-      {Halide::Target::ASAN, "its checks need a sanitizer's runtime in every program that loads "
-                             "the library"},
-      {Halide::Target::MSAN, "its checks need a sanitizer's runtime in every program that loads "
-                             "the library"},
-      {Halide::Target::TSAN, "its checks need a sanitizer's runtime in every program that loads "
-                             "the library"},
+      {Halide::Target::ASAN, sanitizer},
+      {Halide::Target::MSAN, sanitizer},
+      {Halide::Target::TSAN, sanitizer},
+      {Halide::Target::SanitizerCoverage, sanitizer},
       {Halide::Target::ProfileByTimer,
        "Halide 21's timer-driven profiler never returns from its shutdown at the exit of a "
-       "program that ran the library (halide/Halide#7727 is its kind); `profile` works"},
-      {Halide::Target::SanitizerCoverage,
-       "its hooks need a sanitizer's runtime in every program that loads the library"},
+       "program that ran the library (Halide's issue 7727 reports such hangs); `profile` works"},
   };
   for (const auto &[feature, why] : refused)
     if (t.has_feature(feature))
