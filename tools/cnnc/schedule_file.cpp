@@ -3,6 +3,7 @@
 #include "backend/library.h"
 #include "schedules/cpu.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -39,6 +40,34 @@ const char *kindName(Value::Kind k) {
     return "null";
   }
   return "a value";
+}
+
+// Whether `t` is a number as JSON writes one: -?(0|[1-9][0-9]*)(.[0-9]+)?
+// ([eE][+-]?[0-9]+)? (strtod also takes "02", "2." and "-.5").
+bool jsonNumber(const std::string &t) {
+  size_t i = t[0] == '-' ? 1 : 0;
+  auto digits = [&] {
+    size_t from = i;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i])))
+      ++i;
+    return i - from;
+  };
+  size_t whole = digits();
+  if (whole == 0 || (whole > 1 && t[i - whole] == '0'))
+    return false;
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (digits() == 0)
+      return false;
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-'))
+      ++i;
+    if (digits() == 0)
+      return false;
+  }
+  return i == t.size();
 }
 
 class Parser {
@@ -162,7 +191,7 @@ private:
       std::string literal = s_.substr(start, i_ - start);
       char *end = nullptr;
       v.number = std::strtod(literal.c_str(), &end);
-      if (*end)
+      if (*end || !jsonNumber(literal))
         fail(v.line, v.col, "'" + literal + "' is not a number");
       return v;
     }
