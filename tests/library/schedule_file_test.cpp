@@ -167,7 +167,8 @@ TEST_CASE("schedule file errors name the place and what was expected") {
                                       "top-level value");
   CHECK(errorOf("") == "s.json:1:1: unexpected end of the file");
   CHECK(errorOf("{\"cpu\": {\"fc_unroll\": 1-2}}") == "s.json:1:23: '1-2' is not a number");
-  // JSON's numbers, not strtod's: no leading zeros, '+', bare '.' or 'e'.
+  // JSON's numbers, not strtod's: no leading zero, no '.' or exponent
+  // without digits after it, no '-' alone.
   for (const char *literal : {"02", "-02", "2.", "-", "2e", "1e+", "-.5", "00"})
     CHECK(errorOf(std::string("{\"cpu\": {\"fc_unroll\": ") + literal + "}}") ==
           std::string("s.json:1:23: '") + literal + "' is not a number");

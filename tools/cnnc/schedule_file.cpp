@@ -189,10 +189,9 @@ private:
       while (peek() && std::string("+-0123456789.eE").find(peek()) != std::string::npos)
         advance();
       std::string literal = s_.substr(start, i_ - start);
-      char *end = nullptr;
-      v.number = std::strtod(literal.c_str(), &end);
-      if (*end || !jsonNumber(literal))
+      if (!jsonNumber(literal))
         fail(v.line, v.col, "'" + literal + "' is not a number");
+      v.number = std::strtod(literal.c_str(), nullptr); // all of it: a JSON number
       return v;
     }
     if (word("true")) {
