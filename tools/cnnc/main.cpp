@@ -228,6 +228,17 @@ const std::string &number(const std::string &v, const char *flag) {
   return v;
 }
 
+// A count that must be at least 1 (--batch): 0 and negatives are refused in
+// the same words.
+int64_t positiveCount(const std::string &v, const char *flag, const char *what) {
+  bool digits =
+      !v.empty() && v.size() <= 18 && v.find_first_not_of("0123456789") == std::string::npos;
+  int64_t n = digits ? std::strtoll(v.c_str(), nullptr, 10) : 0;
+  if (n < 1)
+    usageError(std::string(flag) + " takes a positive integer (" + what + "), not '" + v + "'");
+  return n;
+}
+
 double positiveReal(const std::string &v, const char *flag) {
   char *end = nullptr;
   double d = std::strtod(v.c_str(), &end);
@@ -324,7 +335,7 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--seed")
       o.seed = std::strtoull(number(value("--seed"), "--seed").c_str(), nullptr, 10);
     else if (a == "--batch")
-      o.batch = std::strtoll(number(value("--batch"), "--batch").c_str(), nullptr, 10);
+      o.batch = positiveCount(value("--batch"), "--batch", "images a call");
     else if (!a.empty() && a[0] == '-')
       usageError("unknown option '" + a + "'");
     else if (o.command.empty())
