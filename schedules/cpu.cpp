@@ -1116,15 +1116,6 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
         l.value.unroll(chan);
       for (Func &h : l.helpers) {
         h.compute_at(l.value, row).vectorize(v.c, lanes);
-        // The LRN's squares, over its channels and up to size/2 beyond each
-        // edge, read the input at clamped channels: Halide splits their loop
-        // into the edge vectors and the dense ones between, but by itself
-        // not in the tail case of an outer partitioned loop (the second of
-        // Caffe AlexNet's two norm2 row tasks gathered every vector, a
-        // quarter of that stage's samples; partitioned, the stage 0.79x by
-        // `perf` at batch 8). Asked where there are edges and vectors
-        // between them (Halide stops with an error where it finds nothing
-        // to split).
         // The squares of an unrolled LRN over whole vectors, those past
         // the channels' edges zeros: else the first vector selected its
         // two lanes below channel 0 and the last gathered clamped
@@ -1135,6 +1126,15 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
         // build/alternate, Sapphire Rapids, 2026-12-06).
         if (unrolled && node.op == OpKind::Lrn)
           h.align_bounds(v.c, lanes);
+        // The LRN's squares, over its channels and up to size/2 beyond each
+        // edge, read the input at clamped channels: Halide splits their loop
+        // into the edge vectors and the dense ones between, but by itself
+        // not in the tail case of an outer partitioned loop (the second of
+        // Caffe AlexNet's two norm2 row tasks gathered every vector, a
+        // quarter of that stage's samples; partitioned, the stage 0.79x by
+        // `perf` at batch 8). Asked where there are edges and vectors
+        // between them (Halide stops with an error where it finds nothing
+        // to split).
         if (unrolled)
           h.unroll(v.c);
         else if (node.op == OpKind::Lrn && lanes > 1 && node.attrs.size > 1 &&
