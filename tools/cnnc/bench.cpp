@@ -142,10 +142,6 @@ std::map<int, LayerProfile> parseProfile(const std::string &report) {
 }
 
 int bench(const Graph &g, const BenchOptions &o) {
-  if (o.batch < 1) {
-    std::cerr << "cnnc: error: --batch must be at least 1\n";
-    return 1;
-  }
   TempDir tmp;
   LibraryOptions lib = o.lib;
   if (o.perLayer)

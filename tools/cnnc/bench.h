@@ -13,7 +13,7 @@
 namespace cnnc {
 
 struct BenchOptions {
-  int64_t batch = 1;
+  int64_t batch = 1;  // at least 1: parseArgs checks --batch
   LibraryOptions lib; // target and schedule parameters (a profiling build with perLayer)
   bool perLayer = false;
   bool json = false;

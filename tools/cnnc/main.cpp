@@ -222,18 +222,22 @@ struct Options {
   std::exit(1);
 }
 
+// Digits only, at most 18 of them (fits an int64_t).
+bool digitsOnly(const std::string &v) {
+  return !v.empty() && v.size() <= 18 && v.find_first_not_of("0123456789") == std::string::npos;
+}
+
 const std::string &number(const std::string &v, const char *flag) {
-  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+  if (!digitsOnly(v))
     usageError(std::string(flag) + " takes a non-negative integer, not '" + v + "'");
   return v;
 }
 
 // A count that must be at least 1 (--batch): 0 and negatives are refused in
-// the same words.
+// the same words. The only check of --batch: bench, tune and run take it as
+// given.
 int64_t positiveCount(const std::string &v, const char *flag, const char *what) {
-  bool digits =
-      !v.empty() && v.size() <= 18 && v.find_first_not_of("0123456789") == std::string::npos;
-  int64_t n = digits ? std::strtoll(v.c_str(), nullptr, 10) : 0;
+  int64_t n = digitsOnly(v) ? std::strtoll(v.c_str(), nullptr, 10) : 0;
   if (n < 1)
     usageError(std::string(flag) + " takes a positive integer (" + what + "), not '" + v + "'");
   return n;

@@ -54,8 +54,6 @@ int runLibrary(const RunOptions &o) {
     if (shape[0] == 0)
       return fail("'" + o.input + "' holds no images");
     batch = shape[0];
-  } else if (batch < 1) {
-    return fail("--batch must be at least 1");
   }
   std::vector<float> output;
   try {

@@ -11,7 +11,7 @@ struct RunOptions {
   std::string weights;
   std::string input;       // .npy; random when empty
   std::string output;      // .npy to write, or empty
-  int64_t batch = 1;       // when there is no input file
+  int64_t batch = 1;       // when there is no input file; at least 1 (parseArgs)
   bool batchGiven = false; // --batch given: the input file must agree
 };
 

@@ -258,10 +258,6 @@ ParamSettings with(ParamSettings s, const std::pair<std::string, int> &change) {
 } // namespace
 
 int tune(const Graph &g, const TuneOptions &o) {
-  if (o.batch < 1) {
-    std::fprintf(stderr, "cnnc: error: --batch must be at least 1\n");
-    return 1;
-  }
   auto start = Clock::now();
   Tuner tuner(g, o);
   std::fprintf(stderr, "tune: %s at batch %lld for %s, budget %.0f s\n", g.name.c_str(),

@@ -11,7 +11,7 @@ namespace cnnc {
 struct TuneOptions {
   std::string output; // the schedule file to write
   std::string target = "host";
-  int64_t batch = 1;
+  int64_t batch = 1;   // at least 1: parseArgs checks --batch
   double budget = 300; // seconds, compiles included
 };
 
