@@ -193,9 +193,19 @@ void loadAutoScheduler(const std::string &name) {
   loaded.push_back(name);
 }
 
+// `t` without its GPU features: cnnc's libraries run on the CPU (a GPU
+// target only links the GPU runtime), and Li2018 scheduled for the GPU where
+// the target had one (its library for host-cuda called cuInit every run).
+Halide::Target cpuPart(Halide::Target t) {
+  using T = Halide::Target;
+  for (T::Feature f : {T::CUDA, T::OpenCL, T::Metal, T::D3D12Compute, T::Vulkan, T::WebGPU})
+    t = t.without_feature(f);
+  return t;
+}
+
 // Schedules the lowered network with Halide's autoscheduler `name` instead
-// of schedules/cpu.cpp, for images of batch 1: every argument's extents are
-// estimated from the network's shapes.
+// of schedules/cpu.cpp, for images of batch 1 on the CPU: every argument's
+// extents are estimated from the network's shapes.
 void autoSchedule(const Graph &g, LoweredNet &net, Halide::Pipeline &p, const Halide::Target &t,
                   const std::string &name) {
   loadAutoScheduler(name);
@@ -215,7 +225,7 @@ void autoSchedule(const Graph &g, LoweredNet &net, Halide::Pipeline &p, const Ha
   // greedy, it takes seconds.
   if (name == "Adams2019")
     params["beam_size"] = "1";
-  p.apply_autoscheduler(t, Halide::AutoschedulerParams(name, params));
+  p.apply_autoscheduler(cpuPart(t), Halide::AutoschedulerParams(name, params));
 }
 
 // One pipeline of the library: the network, or a part of it (LowerPart).
