@@ -2,11 +2,14 @@
 // network's description, a text linked in as the symbol
 // _binary_cnnc_meta_txt_start:
 //
-//   cnnc-meta 3 network NAME input C H W output C H W params N args K floats F
+//   cnnc-meta 5 network NAME input C H W output C H W params N args K floats F shares S
+//       target TARGET features W WORD...
 //   arg OFFSET PACK EPS GROUPS STRIDE NSOURCES (NAME RANK DIMS...)... RANK DIMS...   (K times)
 //
 // The pipeline's arguments are the input, the weights (F floats) and the
-// output. One `arg` per weight tensor in the weights argument: where it
+// output. S: 1 where a batch runs in shares, one a thread (batchShares),
+// else 0; TARGET and its W words of Halide's feature bits: what the code
+// needs of the processor. One `arg` per weight tensor in the weights argument: where it
 // starts there (in floats), how to pack it (backend/lower.h, Pack), the
 // safetensors tensors it comes from with their shapes, and its own extents,
 // innermost first.
@@ -39,7 +42,22 @@
 
 namespace cnnc {
 
-std::string describe(const Graph &g, const LoweredNet &net, const Halide::Target &target) {
+bool batchShares(const Graph &g, const CpuParams &p) {
+  Totals t = totals(g);
+  return p.sharesMacsPerWeight > 0 &&
+         double(t.macs) >= double(p.sharesMacsPerWeight) * double(t.params);
+}
+
+int libraryThreads() {
+  const char *n = std::getenv("HL_NUM_THREADS");
+  if (!n)
+    n = std::getenv("HL_NUMTHREADS");
+  long threads = n ? std::atol(n) : sysconf(_SC_NPROCESSORS_ONLN);
+  return static_cast<int>(std::clamp(threads, 1L, 64L)); // cnnc_rt.c's MAX_SHARES
+}
+
+std::string describe(const Graph &g, const LoweredNet &net, const Halide::Target &target,
+                     bool shares) {
   std::ostringstream s;
   s << std::setprecision(17);
   const Shape &in = g.node(g.input).shape, &out = g.node(g.output).shape;
@@ -51,10 +69,10 @@ std::string describe(const Graph &g, const LoweredNet &net, const Halide::Target
   for (int f = 0; f < Halide::Target::FeatureEnd; ++f)
     if (target.has_feature(static_cast<Halide::Target::Feature>(f)))
       words[f / 64] |= uint64_t(1) << (f % 64);
-  s << "cnnc-meta 4 network " << g.name << " input " << in.c << ' ' << in.h << ' ' << in.w
+  s << "cnnc-meta 5 network " << g.name << " input " << in.c << ' ' << in.h << ' ' << in.w
     << " output " << out.c << ' ' << out.h << ' ' << out.w << " params " << params << " args "
-    << net.weights.size() << " floats " << net.weightFloats << " target " << target.to_string()
-    << " features " << kWords;
+    << net.weights.size() << " floats " << net.weightFloats << " shares " << shares << " target "
+    << target.to_string() << " features " << kWords;
   for (uint64_t w : words)
     s << ' ' << w;
   s << '\n';
@@ -621,6 +639,10 @@ std::string checkLibraryTarget(const std::string &target, bool runHere) {
          "' runs on the CPU, as one for 'host' does";
 }
 
+bool batchShares(const Graph &g, const LibraryOptions &o) {
+  return batchShares(g, cpuParams(parseTarget(o.target), o.params));
+}
+
 std::string profiledTarget(const std::string &target) {
   if (parseTarget(target).has_feature(Halide::Target::Profile))
     return target;
@@ -671,8 +693,8 @@ void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOption
   std::string runtime = findRuntime(opts, t);
   std::string assembler = findAssembler(t);
   TempDir tmp;
-  std::vector<Part> parts =
-      buildParts(g, scheduleParams(t, opts.params, assembler), t, opts.autoScheduler);
+  CpuParams params = scheduleParams(t, opts.params, assembler);
+  std::vector<Part> parts = buildParts(g, params, t, opts.autoScheduler);
   forEachPart(parts.size(), tmp.path, opts.autoScheduler, [&](size_t k) {
     std::string path = tmp.path + "/" + parts[k].name;
     Halide::Target pt = partTarget(parts, k, t);
@@ -693,7 +715,7 @@ void buildLibrary(const Graph &g, const std::string &soPath, const LibraryOption
   });
   const LoweredNet &net = parts.back().net;
   std::string log;
-  writeText(tmp.path + "/cnnc_meta.txt", describe(g, net, t));
+  writeText(tmp.path + "/cnnc_meta.txt", describe(g, net, t, batchShares(g, params)));
   // Only the C interface is exported; Halide's runtime and the pipeline stay
   // hidden, so that several libraries load side by side.
   writeText(tmp.path + "/exports.map",

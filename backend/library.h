@@ -65,7 +65,20 @@ std::vector<int> libraryCuts(const Graph &g);
 
 // The network's description that the runtime reads at load (format in
 // backend/library.cpp).
-std::string describe(const Graph &g, const struct LoweredNet &net, const Halide::Target &target);
+// `shares`: whether a batch runs in shares, one a thread (batchShares).
+std::string describe(const Graph &g, const struct LoweredNet &net, const Halide::Target &target,
+                     bool shares);
+
+// Whether the library runs a batch of at least as many images as threads
+// in shares of whole images, one a thread, each share's layers run by its
+// thread alone (backend/runtime/cnnc_rt.c): where the network does at least
+// p.sharesMacsPerWeight multiply-adds an image per weight.
+bool batchShares(const Graph &g, const struct CpuParams &p);
+// ... for a library built with `o`.
+bool batchShares(const Graph &g, const LibraryOptions &o);
+// The threads a library's run uses here: HL_NUM_THREADS where set, else
+// the processors online, as Halide's thread pool counts them.
+int libraryThreads();
 
 // The lowered Halide statement of the network (cnnc --emit halide), or with
 // `assembly` the machine code for opts.target (cnnc --emit asm): any target

@@ -161,6 +161,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"fc_vectors", &CpuParams::fcVectors, nullptr, 1, 8},
       {"fc_unroll", &CpuParams::fcUnroll, nullptr, 1, 64},
       {"fc_prefetch_bytes", &CpuParams::fcPrefetchBytes, nullptr, 0, 1 << 20},
+      {"shares_macs_per_weight", &CpuParams::sharesMacsPerWeight, nullptr, 0, 1 << 30},
   };
   return info;
 }

@@ -92,6 +92,13 @@ struct CpuParams {
   // (0: not at all). Only where the library writer can make the prefetches
   // reach L2 (see library.cpp): x86 with an assembler.
   int fcPrefetchBytes = 0;
+  // A batch of at least as many images as threads runs as one share of
+  // images a thread, each share's layers one after another on its thread
+  // (the library's runtime), where the network does at least this many
+  // multiply-adds an image per weight (0: never): each share reads every
+  // weight again, which networks bound by their fc weights (AlexNet: 12)
+  // pay for more than the shares save (GoogLeNet: 227).
+  int sharesMacsPerWeight = 64;
 };
 
 // A parameter of CpuParams as schedule files name it (docs/schedules.md,

@@ -259,6 +259,7 @@ def random_schedule(rng, winograd=False):
         "winograd_strided": rng.random() < 0.5,
         "winograd_task_tiles": rng.choice([1, 7, 28, 100]),
         "winograd_channel_tasks_below": rng.choice([0, 16, 64, 1000]),
+        "shares_macs_per_weight": rng.choice([0, 1, 64]),
     }
     chosen = rng.sample(sorted(params), rng.randint(1, len(params)))
     # The default (32 channels and more) rarely applies to these small

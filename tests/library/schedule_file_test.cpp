@@ -144,7 +144,7 @@ TEST_CASE("schedule file errors name the place and what was expected") {
         "winograd_task_tiles, "
         "winograd_channel_tasks_below, winograd_group_inputs, winograd_group_tasks, fc_vectors, "
         "fc_unroll, "
-        "fc_prefetch_bytes");
+        "fc_prefetch_bytes, shares_macs_per_weight");
   CHECK(errorOf("{\"cpu\": {\"conv_vectors\": 9}}") ==
         "s.json:1:26: 'conv_vectors' takes an integer in [1, 8]");
   CHECK(errorOf("{\"cpu\": {\"conv_unroll\": 2.5}}") ==

@@ -269,9 +269,20 @@ int bench(const Graph &g, const BenchOptions &o) {
     std::printf("\nper layer (Halide's profiler, a sample a millisecond): the layers add up to %s "
                 "%s a run (the\nprofiler's mean; the median run above took %s %s, the rest of a "
                 "run waits for parallel tasks,\nallocates or is in no layer); profiled runs are a "
-                "little slower than plain ones\n%-32s %-14s %9s %8s %9s %7s\n",
-                time(profiled).c_str(), unitName, time(median).c_str(), unitName, "layer", "op",
-                "ms", "samples", "GFLOP/s", "% peak");
+                "little slower than plain ones\n",
+                time(profiled).c_str(), unitName, time(median).c_str(), unitName);
+    // A run of the pipeline is a share's where the library shares a batch.
+    int shareThreads = libraryThreads();
+    if (shareThreads > 1 && o.batch >= shareThreads && batchShares(g, lib)) {
+      long long each = o.batch / shareThreads, left = o.batch % shareThreads;
+      std::printf("each call ran as %d shares of %lld image%s, one a thread at once%s "
+                  "(docs/schedules.md):\na run is a share's%s\n",
+                  shareThreads, each, each == 1 ? "" : "s",
+                  left ? (", then " + std::to_string(left) + " on all threads").c_str() : "",
+                  left ? " or the one of the images left over, and the mean mixes them" : "");
+    }
+    std::printf("%-32s %-14s %9s %8s %9s %7s\n", "layer", "op", "ms", "samples", "GFLOP/s",
+                "% peak");
     bool few = false;
     // A line of the table: the rate from kRateSamples samples on, of work
     // that has multiply-adds.

@@ -194,6 +194,8 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
       c.push_back({"fc_prefetch_bytes", 0});
     }
   }
+  // Shares of a batch off where the rule takes them, on where it does not.
+  c.push_back({"shares_macs_per_weight", batchShares(g, d) ? 0 : 1});
   return c;
 }
 
@@ -219,8 +221,9 @@ std::string layoutDecisions(const Graph &g, const CpuParams &p) {
 // as that can be told without compiling: the Winograd parameters act only
 // through the layout lower() chooses (layoutOptions; the schedule reads what
 // it chose), conv_block_tasks_below only by comparison with the convs'
-// heights. Any other change may matter.
-bool changesNothing(const Graph &g, const std::string &name, const CpuParams &from,
+// heights, shares_macs_per_weight only where it turns shares of a batch of
+// `batch` images on or off. Any other change may matter.
+bool changesNothing(const Graph &g, int64_t batch, const std::string &name, const CpuParams &from,
                     const std::string &fromLayout, const CpuParams &to) {
   static const std::set<std::string> layoutOnly = {"winograd_channels",
                                                    "winograd_width",
@@ -235,6 +238,10 @@ bool changesNothing(const Graph &g, const std::string &name, const CpuParams &fr
                                                    "winograd_5x5_4x4_pool_root"};
   if (layoutOnly.count(name))
     return layoutDecisions(g, to) == fromLayout;
+  if (name == "shares_macs_per_weight") {
+    int threads = libraryThreads();
+    return threads < 2 || batch < threads || batchShares(g, from) == batchShares(g, to);
+  }
   if (name == "conv_block_tasks_below") {
     for (const auto &n : g.nodes())
       if (n->op == OpKind::Conv &&
@@ -283,7 +290,7 @@ int tune(const Graph &g, const TuneOptions &o) {
   for (const auto &change : candidates(g, defaults)) {
     ParamSettings s = with(best, change);
     CpuParams params = cpuParams(Halide::Target(o.target), s);
-    if (changesNothing(g, change.first, bestParams, bestLayout, params)) {
+    if (changesNothing(g, o.batch, change.first, bestParams, bestLayout, params)) {
       leftOut +=
           (leftOut.empty() ? "" : ", ") + change.first + " = " + std::to_string(change.second);
       continue;
