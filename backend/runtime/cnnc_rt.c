@@ -692,8 +692,8 @@ typedef struct {
   cnnc_model *m;
   const float *input;
   float *output;
-  int64_t each; /* images a share */
-  char error[MAX_SHARES][sizeof last_error];
+  int64_t each;                    /* images a share */
+  char error[][sizeof last_error]; /* each share's, where it failed */
 } shares_t;
 
 /* Share `i` of a batch, a task of Halide's pool (one a thread). */
@@ -733,7 +733,7 @@ API int cnnc_run(cnnc_model *m, const float *input, int64_t batch, float *output
     return run_parts(m, input, batch, output);
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, install_shares);
-  shares_t *s = calloc(1, sizeof *s);
+  shares_t *s = calloc(1, sizeof *s + (size_t)threads * sizeof s->error[0]);
   if (!s) {
     set_error("cnnc_run: out of memory");
     return 1;
