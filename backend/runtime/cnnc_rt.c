@@ -608,11 +608,13 @@ static int run_pipeline(cnnc_model *m, const float *input, int64_t batch, float 
   return cnnc_pipeline_argv(args);
 }
 
+/* Floats of one image (C x H x W). */
+static int64_t image_floats(const int64_t chw[3]) { return chw[0] * chw[1] * chw[2]; }
+
 /* `batch` images (at most an array's worth: cnnc_run checks) in calls of
    the pipeline on parts of them. */
 static int run_parts(cnnc_model *m, const float *input, int64_t batch, float *output) {
-  int64_t in_elems = meta.in[0] * meta.in[1] * meta.in[2];
-  int64_t out_elems = meta.out[0] * meta.out[1] * meta.out[2];
+  int64_t in_elems = image_floats(meta.in), out_elems = image_floats(meta.out);
   int64_t most = in_elems > out_elems ? in_elems : out_elems;
   /* The images are independent: a batch runs in parts of at most `part`
      images, as many as the input and output buffers' 32-bit indexing takes,
@@ -700,8 +702,7 @@ typedef struct {
 static int run_share(void *user_context, int i, uint8_t *closure) {
   (void)user_context;
   shares_t *s = (shares_t *)closure;
-  int64_t in_elems = meta.in[0] * meta.in[1] * meta.in[2];
-  int64_t out_elems = meta.out[0] * meta.out[1] * meta.out[2];
+  int64_t in_elems = image_floats(meta.in), out_elems = image_floats(meta.out);
   in_share = 1;
   int rc = run_parts(s->m, s->input + i * s->each * in_elems, s->each,
                      s->output + i * s->each * out_elems);
@@ -721,8 +722,7 @@ API int cnnc_run(cnnc_model *m, const float *input, int64_t batch, float *output
     set_error("cnnc_run: batch is %lld; it must be at least 1", (long long)batch);
     return 1;
   }
-  int64_t in_elems = meta.in[0] * meta.in[1] * meta.in[2];
-  int64_t out_elems = meta.out[0] * meta.out[1] * meta.out[2];
+  int64_t in_elems = image_floats(meta.in), out_elems = image_floats(meta.out);
   int64_t most = in_elems > out_elems ? in_elems : out_elems;
   if (batch > INT64_MAX / 4 / most) { /* no such array can exist */
     set_error("cnnc_run: batch %lld is too large", (long long)batch);
