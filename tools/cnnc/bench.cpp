@@ -203,16 +203,20 @@ int bench(const Graph &g, const BenchOptions &o) {
   double profiled = 0;
   for (const auto &[id, prof] : perNode)
     profiled += prof.ms;
+  // The shares of the batch a call ran as, one a thread (0: none; the
+  // runtime's rule, backend/runtime/cnnc_rt.c).
+  int poolThreads = libraryThreads();
+  int shares = poolThreads > 1 && o.batch >= poolThreads && batchShares(g, lib) ? poolThreads : 0;
 
   if (o.json) {
     std::printf("{\"network\": %s, \"batch\": %lld, \"target\": %s, \"runs\": %zu, "
                 "\"median_ms\": %.6g, \"p10_ms\": %.6g, \"p90_ms\": %.6g, \"images_per_s\": %.2f, "
                 "\"gflops\": %.2f, \"peak_gflops\": %.2f, \"percent_of_peak\": %.2f, "
-                "\"compile_s\": %.2f, \"schedule\": %s",
+                "\"compile_s\": %.2f, \"schedule\": %s, \"shares\": %d",
                 jsonString(g.name).c_str(), static_cast<long long>(o.batch),
                 jsonString(lib.target).c_str(), times.size(), median, p10, p90,
                 static_cast<double>(o.batch) * 1000 / median, netGflops, peak,
-                100 * netGflops / peak, compileS, cpuSettingsJson(o.lib.params).c_str());
+                100 * netGflops / peak, compileS, cpuSettingsJson(o.lib.params).c_str(), shares);
     if (o.perLayer) {
       std::printf(", \"layers\": [");
       bool first = true;
@@ -272,12 +276,11 @@ int bench(const Graph &g, const BenchOptions &o) {
                 "little slower than plain ones\n",
                 time(profiled).c_str(), unitName, time(median).c_str(), unitName);
     // A run of the pipeline is a share's where the library shares a batch.
-    int shareThreads = libraryThreads();
-    if (shareThreads > 1 && o.batch >= shareThreads && batchShares(g, lib)) {
-      long long each = o.batch / shareThreads, left = o.batch % shareThreads;
+    if (shares) {
+      long long each = o.batch / shares, left = o.batch % shares;
       std::printf("each call ran as %d shares of %lld image%s, one a thread at once%s "
                   "(docs/schedules.md):\na run is a share's%s\n",
-                  shareThreads, each, each == 1 ? "" : "s",
+                  shares, each, each == 1 ? "" : "s",
                   left ? (", then " + std::to_string(left) + " on all threads").c_str() : "",
                   left ? " or the one of the images left over, and the mean mixes them" : "");
     }
