@@ -48,12 +48,13 @@ bool batchShares(const Graph &g, const CpuParams &p) {
          double(t.macs) >= double(p.sharesMacsPerWeight) * double(t.params);
 }
 
-int libraryThreads() {
+int callShares(const Graph &g, const CpuParams &p, int64_t batch) {
   const char *n = std::getenv("HL_NUM_THREADS");
   if (!n)
     n = std::getenv("HL_NUMTHREADS");
   long threads = n ? std::atol(n) : sysconf(_SC_NPROCESSORS_ONLN);
-  return static_cast<int>(std::clamp(threads, 1L, 64L)); // cnnc_rt.c's MAX_SHARES
+  threads = std::clamp(threads, 1L, 64L); // cnnc_rt.c's MAX_SHARES
+  return threads > 1 && batch >= threads && batchShares(g, p) ? static_cast<int>(threads) : 0;
 }
 
 std::string describe(const Graph &g, const LoweredNet &net, const Halide::Target &target,
@@ -639,8 +640,8 @@ std::string checkLibraryTarget(const std::string &target, bool runHere) {
          "' runs on the CPU, as one for 'host' does";
 }
 
-bool batchShares(const Graph &g, const LibraryOptions &o) {
-  return batchShares(g, cpuParams(parseTarget(o.target), o.params));
+int callShares(const Graph &g, const LibraryOptions &o, int64_t batch) {
+  return callShares(g, cpuParams(parseTarget(o.target), o.params), batch);
 }
 
 std::string profiledTarget(const std::string &target) {

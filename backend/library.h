@@ -74,11 +74,13 @@ std::string describe(const Graph &g, const struct LoweredNet &net, const Halide:
 // thread alone (backend/runtime/cnnc_rt.c): where the network does at least
 // p.sharesMacsPerWeight multiply-adds an image per weight.
 bool batchShares(const Graph &g, const struct CpuParams &p);
+// The shares a call of `batch` images runs as here (0: none, one call on
+// all threads), as the runtime decides: one a thread (HL_NUM_THREADS where
+// set, else the processors online, as Halide's thread pool counts them)
+// where batchShares and the batch has at least as many images as threads.
+int callShares(const Graph &g, const struct CpuParams &p, int64_t batch);
 // ... for a library built with `o`.
-bool batchShares(const Graph &g, const LibraryOptions &o);
-// The threads a library's run uses here: HL_NUM_THREADS where set, else
-// the processors online, as Halide's thread pool counts them.
-int libraryThreads();
+int callShares(const Graph &g, const LibraryOptions &o, int64_t batch);
 
 // The lowered Halide statement of the network (cnnc --emit halide), or with
 // `assembly` the machine code for opts.target (cnnc --emit asm): any target

@@ -205,8 +205,7 @@ int bench(const Graph &g, const BenchOptions &o) {
     profiled += prof.ms;
   // The shares of the batch a call ran as, one a thread (0: none; the
   // runtime's rule, backend/runtime/cnnc_rt.c).
-  int poolThreads = libraryThreads();
-  int shares = poolThreads > 1 && o.batch >= poolThreads && batchShares(g, lib) ? poolThreads : 0;
+  int shares = callShares(g, lib, o.batch);
 
   if (o.json) {
     std::printf("{\"network\": %s, \"batch\": %lld, \"target\": %s, \"runs\": %zu, "

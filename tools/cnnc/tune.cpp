@@ -238,10 +238,8 @@ bool changesNothing(const Graph &g, int64_t batch, const std::string &name, cons
                                                    "winograd_5x5_4x4_pool_root"};
   if (layoutOnly.count(name))
     return layoutDecisions(g, to) == fromLayout;
-  if (name == "shares_macs_per_weight") {
-    int threads = libraryThreads();
-    return threads < 2 || batch < threads || batchShares(g, from) == batchShares(g, to);
-  }
+  if (name == "shares_macs_per_weight")
+    return callShares(g, from, batch) == callShares(g, to, batch);
   if (name == "conv_block_tasks_below") {
     for (const auto &n : g.nodes())
       if (n->op == OpKind::Conv &&
