@@ -473,10 +473,17 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
       // an image, ran 6 at batch 1 instead of 3 on 2 threads: 0.97x-0.98x
       // the network's time at batch 1, 0.99x-1.01x at batch 8
       // (build/alternate, Zen 3, 2026-12-03). (A concat's update, whose
-      // channels are a reduction domain, keeps its row tasks.)
+      // channels are a reduction domain, keeps its row tasks.) Numbered
+      // group by group, so that a thread that runs them all in turn (a
+      // share of the batch) keeps to one group's weights: Caffe AlexNet's
+      // convs alone (to pool5) in shares, conv2's groups alternating every
+      // row task, 0.94x-0.96x the time at batch 8 and 0.97x at batch 2;
+      // on both threads the same time (the whole network at batch 8 and 1,
+      // the convs at batch 1; build/alternate, Sapphire Rapids,
+      // 2026-12-06).
       if (parallel && p.winogradGroupTasks && !ch.is_rvar) {
         Var pair("tq" + suffix);
-        st.fuse(cq, yt, pair);
+        st.reorder(yt, cq).fuse(yt, cq, pair);
         taskLoop = pair;
         inputLoop.reset(); // a task's group is its input transform's
       }
