@@ -477,7 +477,7 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
       // group by group, so that a thread that runs them all in turn (a
       // share of the batch) keeps to one group's weights: Caffe AlexNet's
       // convs alone (to pool5) in shares, conv2's groups alternating every
-      // row task, 0.94x-0.96x the time at batch 8 and 0.97x at batch 2;
+      // row task, 0.94x-0.96x the time at batch 8 and 0.97x-0.98x at batch 2;
       // on both threads the same time (the whole network at batch 8 and 1,
       // the convs at batch 1; build/alternate, Sapphire Rapids,
       // 2026-12-06).
