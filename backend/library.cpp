@@ -54,7 +54,9 @@ int callShares(const Graph &g, const CpuParams &p, int64_t batch) {
     n = std::getenv("HL_NUMTHREADS");
   long threads = n ? std::atol(n) : sysconf(_SC_NPROCESSORS_ONLN);
   threads = std::clamp(threads, 1L, 64L); // cnnc_rt.c's MAX_SHARES
-  return threads > 1 && batch >= threads && batchShares(g, p) ? static_cast<int>(threads) : 0;
+  return threads > 1 && batch >= threads && (batchShares(g, p) || shareCut(g, p) >= 0)
+             ? static_cast<int>(threads)
+             : 0;
 }
 
 std::string describe(const Graph &g, const LoweredNet &net, const Halide::Target &target,
@@ -320,18 +322,51 @@ std::vector<int> libraryCuts(const Graph &g) {
   return best < 0 ? std::vector<int>{} : std::vector<int>{best};
 }
 
+int shareCut(const Graph &g, const CpuParams &p) {
+  if (p.sharesMacsPerWeight <= 0 || batchShares(g, p) || !libraryCuts(g).empty())
+    return -1;
+  auto head = [](OpKind op) {
+    return op == OpKind::Fc || op == OpKind::Flatten || op == OpKind::Softmax || isElementwise(op);
+  };
+  int cut = -1; // the last node not of the head
+  for (const auto &node : g.nodes())
+    if (!head(node->op))
+      cut = node->id;
+  if (cut < 0 || cut == g.output)
+    return -1;
+  OpKind op = g.node(cut).op;
+  if (op != OpKind::MaxPool && op != OpKind::AvgPool && op != OpKind::GlobalAvgPool &&
+      op != OpKind::Concat)
+    return -1;
+  Totals before;
+  for (const auto &node : g.nodes()) {
+    for (int in : node->inputs) // the head reads nothing before the cut
+      if (node->id > cut && in < cut)
+        return -1;
+    if (node->id <= cut) {
+      before.params += node->params;
+      before.macs += node->macs;
+    }
+  }
+  return double(before.macs) >= double(p.sharesMacsPerWeight) * double(before.params) ? cut : -1;
+}
+
 namespace {
 
 std::vector<Part> buildParts(const Graph &g, const CpuParams &params, const Halide::Target &t,
                              const std::string &autoScheduler) {
   std::vector<int> cuts = autoScheduler.empty() ? libraryCuts(g) : std::vector<int>{};
+  int shared = autoScheduler.empty() ? shareCut(g, params) : -1;
+  if (shared >= 0)
+    cuts = {shared};
   std::vector<Part> parts(cuts.size() + 1);
   for (size_t k = 0; k < parts.size(); ++k) {
     LowerPart part;
     part.cut = k ? cuts[k - 1] : -1;
     part.last = k < cuts.size() ? cuts[k] : -1;
     if (k) {
-      part.cutFunction = parts[k - 1].name;
+      // The first part in shares of the batch by way of the runtime.
+      part.cutFunction = shared >= 0 ? "cnnc_part0_shares" : parts[k - 1].name;
       part.before = parts[k - 1].net.weights;
     }
     parts[k].name = k < cuts.size() ? "cnnc_part" + std::to_string(k) : "cnnc_pipeline";
@@ -642,6 +677,10 @@ std::string checkLibraryTarget(const std::string &target, bool runHere) {
 
 int callShares(const Graph &g, const LibraryOptions &o, int64_t batch) {
   return callShares(g, cpuParams(parseTarget(o.target), o.params), batch);
+}
+
+int shareCut(const Graph &g, const LibraryOptions &o) {
+  return o.autoScheduler.empty() ? shareCut(g, cpuParams(parseTarget(o.target), o.params)) : -1;
 }
 
 std::string profiledTarget(const std::string &target) {

@@ -63,6 +63,15 @@ std::string headerPath(const std::string &soPath);
 // side by side (backend/library.cpp): none, or one concat.
 std::vector<int> libraryCuts(const Graph &g);
 
+// The node after which a network that runs no batch in shares as a whole
+// (batchShares; no libraryCuts either) is cut into two pipelines, the
+// first run in shares of the batch and the second, its head of fc layers
+// (and the elementwise ops, flattens and softmax among them), on all
+// threads for the whole batch: the last node before that head, a pool or
+// concat, where the layers up to it do at least p.sharesMacsPerWeight
+// multiply-adds an image per weight (AlexNet's convs, to pool5); else -1.
+int shareCut(const Graph &g, const struct CpuParams &p);
+
 // The network's description that the runtime reads at load (format in
 // backend/library.cpp).
 // `shares`: whether a batch runs in shares, one a thread (batchShares).
@@ -77,10 +86,12 @@ bool batchShares(const Graph &g, const struct CpuParams &p);
 // The shares a call of `batch` images runs as here (0: none, one call on
 // all threads), as the runtime decides: one a thread (HL_NUM_THREADS where
 // set, else the processors online, as Halide's thread pool counts them)
-// where batchShares and the batch has at least as many images as threads.
+// where batchShares, or shareCut (the layers up to the cut then), and the
+// batch has at least as many images as threads.
 int callShares(const Graph &g, const struct CpuParams &p, int64_t batch);
 // ... for a library built with `o`.
 int callShares(const Graph &g, const LibraryOptions &o, int64_t batch);
+int shareCut(const Graph &g, const LibraryOptions &o);
 
 // The lowered Halide statement of the network (cnnc --emit halide), or with
 // `assembly` the machine code for opts.target (cnnc --emit asm): any target

@@ -657,7 +657,8 @@ static int run_parts(cnnc_model *m, const float *input, int64_t batch, float *ou
    threads on each layer. GoogLeNet at batch 8 on 2 threads took 0.90x the
    time so (Sapphire Rapids, build/alternate, 2026-12-06); AlexNet 1.15x,
    whose fc layers read their 234 MB of weights once a call for all the
-   images, and in shares once a share. */
+   images, and in shares once a share: its convs run in shares, its fc
+   layers not (cnnc_part0_shares, below). */
 
 #define MAX_SHARES 64 /* threads a batch is shared among, at most */
 
@@ -677,6 +678,11 @@ static int share_do_par_for(void *user_context, halide_task_t f, int min, int si
 
 static void install_shares(void) { halide_set_custom_do_par_for(share_do_par_for); }
 
+static void shares_installed(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, install_shares);
+}
+
 /* The threads of Halide's pool: its own count once it has started, else
    as it will count them (HL_NUM_THREADS, or the processors online). */
 static int pool_threads(void) {
@@ -688,6 +694,15 @@ static int pool_threads(void) {
     n = getenv("HL_NUMTHREADS");
   long threads = n ? atol(n) : sysconf(_SC_NPROCESSORS_ONLN);
   return threads < 1 ? 1 : threads > MAX_SHARES ? MAX_SHARES : (int)threads;
+}
+
+/* This thread's error: the first share's that failed, of `shares`. */
+static void share_error(char (*errors)[sizeof last_error], int shares) {
+  for (int i = 0; i < shares; ++i)
+    if (errors[i][0]) {
+      set_error("%s", errors[i]);
+      return;
+    }
 }
 
 typedef struct {
@@ -731,8 +746,7 @@ API int cnnc_run(cnnc_model *m, const float *input, int64_t batch, float *output
   int threads = meta.shares ? pool_threads() : 1;
   if (threads < 2 || batch < threads)
     return run_parts(m, input, batch, output);
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once(&once, install_shares);
+  shares_installed();
   shares_t *s = calloc(1, sizeof *s + (size_t)threads * sizeof s->error[0]);
   if (!s) {
     set_error("cnnc_run: out of memory");
@@ -744,11 +758,8 @@ API int cnnc_run(cnnc_model *m, const float *input, int64_t batch, float *output
   s->each = batch / threads;
   int64_t done = s->each * threads;
   int rc = halide_do_par_for(NULL, run_share, 0, threads, (uint8_t *)s);
-  for (int i = 0; rc && i < threads; ++i)
-    if (s->error[i][0]) {
-      set_error("%s", s->error[i]);
-      break;
-    }
+  if (rc)
+    share_error(s->error, threads);
   free(s);
   if (rc) {
     if (!last_error[0])
@@ -758,4 +769,84 @@ API int cnnc_run(cnnc_model *m, const float *input, int64_t batch, float *output
   return done < batch
              ? run_parts(m, input + done * in_elems, batch - done, output + done * out_elems)
              : 0;
+}
+
+/* ---- the layers before a head of fc layers in shares ------------------- */
+
+/* A network whose layers up to some node do many multiply-adds per weight
+   (AlexNet's convs) and whose fc layers after it read their weights once a
+   call (234 MB) is two pipelines, cut there (backend/library.cpp,
+   shareCut): the second, run by cnnc_run on all threads for the whole
+   batch, calls the first through this function, an extern stage, which
+   runs a batch of at least as many images as threads as one share of
+   whole images a thread, as cnnc_run does a whole network's (above). */
+
+int cnnc_part0(halide_buffer_t *input, halide_buffer_t *weights, halide_buffer_t *out)
+    __attribute__((weak, visibility("hidden")));
+
+typedef struct {
+  halide_buffer_t *input, *weights, *out;
+  int64_t first, each;             /* the first image, images a share */
+  char error[][sizeof last_error]; /* each share's, where it failed */
+} part_shares_t;
+
+/* `b` narrowed to images [first, first + count) of its last dimension. */
+static void images_of(halide_buffer_t *to, halide_dimension_t dims[4], const halide_buffer_t *b,
+                      int64_t first, int64_t count) {
+  *to = *b;
+  memcpy(dims, b->dim, 4 * sizeof *dims);
+  to->dim = dims;
+  to->host = b->host + (first - dims[3].min) * dims[3].stride * (int64_t)((b->type.bits + 7) / 8);
+  dims[3].min = (int32_t)first;
+  dims[3].extent = (int32_t)count;
+}
+
+/* Images [first, first + count) by the first pipeline. */
+static int part0_images(part_shares_t *s, int64_t first, int64_t count) {
+  halide_dimension_t in_dims[4], out_dims[4];
+  halide_buffer_t in, out;
+  images_of(&in, in_dims, s->input, first, count);
+  images_of(&out, out_dims, s->out, first, count);
+  return cnnc_part0(&in, s->weights, &out);
+}
+
+static int run_part_share(void *user_context, int i, uint8_t *closure) {
+  (void)user_context;
+  part_shares_t *s = (part_shares_t *)closure;
+  in_share = 1;
+  int rc = part0_images(s, s->first + i * s->each, s->each);
+  in_share = 0;
+  if (rc)
+    snprintf(s->error[i], sizeof s->error[i], "%s", last_error);
+  return rc;
+}
+
+int cnnc_part0_shares(halide_buffer_t *input, halide_buffer_t *weights, halide_buffer_t *out) {
+  /* A bounds query (no memory yet) or a batch too small to share: as is. */
+  if (!input->host || !weights->host || !out->host || input->dimensions != 4 ||
+      out->dimensions != 4)
+    return cnnc_part0(input, weights, out);
+  int threads = pool_threads();
+  int64_t batch = out->dim[3].extent;
+  if (in_share || threads < 2 || batch < threads)
+    return cnnc_part0(input, weights, out);
+  shares_installed();
+  part_shares_t *s = calloc(1, sizeof *s + (size_t)threads * sizeof s->error[0]);
+  if (!s) {
+    set_error("cnnc_run: out of memory");
+    return halide_error_code_out_of_memory;
+  }
+  s->input = input;
+  s->weights = weights;
+  s->out = out;
+  s->first = out->dim[3].min;
+  s->each = batch / threads;
+  int64_t done = s->each * threads;
+  int rc = halide_do_par_for(NULL, run_part_share, 0, threads, (uint8_t *)s);
+  if (rc)
+    share_error(s->error, threads);
+  if (!rc && done < batch) /* the images left over, on all threads */
+    rc = part0_images(s, s->first + done, batch - done);
+  free(s);
+  return rc;
 }

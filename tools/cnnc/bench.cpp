@@ -274,14 +274,21 @@ int bench(const Graph &g, const BenchOptions &o) {
                 "run waits for parallel tasks,\nallocates or is in no layer); profiled runs are a "
                 "little slower than plain ones\n",
                 time(profiled).c_str(), unitName, time(median).c_str(), unitName);
-    // A run of the pipeline is a share's where the library shares a batch.
+    // A run of the pipeline is a share's where the library shares a batch;
+    // of the layers up to the cut only, where it shares those (shareCut).
     if (shares) {
       long long each = o.batch / shares, left = o.batch % shares;
-      std::printf("each call ran as %d shares of %lld image%s, one a thread at once%s "
-                  "(docs/schedules.md):\na run is a share's%s\n",
-                  shares, each, each == 1 ? "" : "s",
+      int cut = shareCut(g, lib);
+      std::string what =
+          cut < 0 ? "each call ran" : "each call ran its layers to " + g.node(cut).name;
+      std::printf("%s as %d shares of %lld image%s, one a thread at once%s "
+                  "(docs/schedules.md):\n%s a share's%s%s\n",
+                  what.c_str(), shares, each, each == 1 ? "" : "s",
                   left ? (", then " + std::to_string(left) + " on all threads").c_str() : "",
-                  left ? " or the one of the images left over, and the mean mixes them" : "");
+                  cut < 0 ? "a run is" : "a run of those is",
+                  left ? " or the one of the images left over, and the mean mixes them" : "",
+                  cut < 0 ? ""
+                          : "; the layers after it ran once a call, all images on all threads");
     }
     std::printf("%-32s %-14s %9s %8s %9s %7s\n", "layer", "op", "ms", "samples", "GFLOP/s",
                 "% peak");

@@ -194,8 +194,9 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
       c.push_back({"fc_prefetch_bytes", 0});
     }
   }
-  // Shares of a batch off where the rule takes them, on where it does not.
-  c.push_back({"shares_macs_per_weight", batchShares(g, d) ? 0 : 1});
+  // Shares of a batch off where the rule takes them (for the whole network
+  // or up to a head of fc layers: shareCut), on where it does not.
+  c.push_back({"shares_macs_per_weight", batchShares(g, d) || shareCut(g, d) >= 0 ? 0 : 1});
   return c;
 }
 
@@ -222,7 +223,8 @@ std::string layoutDecisions(const Graph &g, const CpuParams &p) {
 // through the layout lower() chooses (layoutOptions; the schedule reads what
 // it chose), conv_block_tasks_below only by comparison with the convs'
 // heights, shares_macs_per_weight only where it turns shares of a batch of
-// `batch` images on or off. Any other change may matter.
+// `batch` images on or off or moves them between the whole network and the
+// layers before its fc head (shareCut). Any other change may matter.
 bool changesNothing(const Graph &g, int64_t batch, const std::string &name, const CpuParams &from,
                     const std::string &fromLayout, const CpuParams &to) {
   static const std::set<std::string> layoutOnly = {"winograd_channels",
@@ -238,8 +240,9 @@ bool changesNothing(const Graph &g, int64_t batch, const std::string &name, cons
                                                    "winograd_5x5_4x4_pool_root"};
   if (layoutOnly.count(name))
     return layoutDecisions(g, to) == fromLayout;
-  if (name == "shares_macs_per_weight")
-    return callShares(g, from, batch) == callShares(g, to, batch);
+  if (name == "shares_macs_per_weight") // the same shares, of the same layers
+    return callShares(g, from, batch) == callShares(g, to, batch) &&
+           (callShares(g, from, batch) == 0 || batchShares(g, from) == batchShares(g, to));
   if (name == "conv_block_tasks_below") {
     for (const auto &n : g.nodes())
       if (n->op == OpKind::Conv &&
