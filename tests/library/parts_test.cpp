@@ -75,7 +75,7 @@ TEST_CASE("no cut where a later node reads one before it") {
 TEST_CASE("the layers before an fc head run in shares where they alone do many multiply-adds a "
           "weight") {
   // AlexNet's convs do 265 (torchvision's) and 270 (Caffe's) an image per
-  // weight; with the fc layers 11.
+  // weight; with the fc layers 12.
   CHECK(shareCutName(*graph("examples/torchvision/alexnet.cnn")) == "conv5/maxpool");
   CHECK(shareCutName(*graph("examples/alexnet.cnn")) == "conv5/maxpool");
   CHECK(shareCutName(*graph("tests/e2e/head.cnn")) == "a/maxpool");
