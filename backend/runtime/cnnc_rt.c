@@ -696,20 +696,14 @@ static int pool_threads(void) {
   return threads < 1 ? 1 : threads > MAX_SHARES ? MAX_SHARES : (int)threads;
 }
 
-/* This thread's error: the first share's that failed, of `shares`. */
-static void share_error(char (*errors)[sizeof last_error], int shares) {
-  for (int i = 0; i < shares; ++i)
-    if (errors[i][0]) {
-      set_error("%s", errors[i]);
-      return;
-    }
-}
+/* Images [first, first + count) of a batch, by whatever runs them (`ctx`):
+   0, or an error code with this thread's error set. */
+typedef int (*images_fn)(void *ctx, int64_t first, int64_t count);
 
 typedef struct {
-  cnnc_model *m;
-  const float *input;
-  float *output;
-  int64_t each;                    /* images a share */
+  images_fn run;
+  void *ctx;
+  int64_t first, each;             /* the first image, images a share */
   char error[][sizeof last_error]; /* each share's, where it failed */
 } shares_t;
 
@@ -717,14 +711,53 @@ typedef struct {
 static int run_share(void *user_context, int i, uint8_t *closure) {
   (void)user_context;
   shares_t *s = (shares_t *)closure;
-  int64_t in_elems = image_floats(meta.in), out_elems = image_floats(meta.out);
   in_share = 1;
-  int rc = run_parts(s->m, s->input + i * s->each * in_elems, s->each,
-                     s->output + i * s->each * out_elems);
+  int rc = s->run(s->ctx, s->first + i * s->each, s->each);
   in_share = 0;
   if (rc)
     snprintf(s->error[i], sizeof s->error[i], "%s", last_error);
   return rc;
+}
+
+/* `batch` images from `first` (at least `threads` of them, 2 or more) as one
+   share of whole images a thread, then the images left over on all
+   threads: 0, or an error code with this thread's error the first failing
+   share's. */
+static int in_shares(images_fn run, void *ctx, int64_t first, int64_t batch, int threads) {
+  shares_installed();
+  shares_t *s = calloc(1, sizeof *s + (size_t)threads * sizeof s->error[0]);
+  if (!s) {
+    set_error("cnnc_run: out of memory");
+    return halide_error_code_out_of_memory;
+  }
+  s->run = run;
+  s->ctx = ctx;
+  s->first = first;
+  s->each = batch / threads;
+  int64_t done = s->each * threads;
+  int rc = halide_do_par_for(NULL, run_share, 0, threads, (uint8_t *)s);
+  for (int i = 0; rc && i < threads; ++i)
+    if (s->error[i][0]) {
+      set_error("%s", s->error[i]);
+      break;
+    }
+  free(s);
+  if (!rc && done < batch)
+    rc = run(ctx, first + done, batch - done);
+  return rc;
+}
+
+typedef struct {
+  cnnc_model *m;
+  const float *input;
+  float *output;
+} batch_t;
+
+/* Images of a cnnc_run batch by the pipeline (run_parts). */
+static int batch_images(void *ctx, int64_t first, int64_t count) {
+  batch_t *b = (batch_t *)ctx;
+  return run_parts(b->m, b->input + first * image_floats(meta.in), count,
+                   b->output + first * image_floats(meta.out));
 }
 
 API int cnnc_run(cnnc_model *m, const float *input, int64_t batch, float *output) {
@@ -746,29 +779,11 @@ API int cnnc_run(cnnc_model *m, const float *input, int64_t batch, float *output
   int threads = meta.shares ? pool_threads() : 1;
   if (threads < 2 || batch < threads)
     return run_parts(m, input, batch, output);
-  shares_installed();
-  shares_t *s = calloc(1, sizeof *s + (size_t)threads * sizeof s->error[0]);
-  if (!s) {
-    set_error("cnnc_run: out of memory");
-    return 1;
-  }
-  s->m = m;
-  s->input = input;
-  s->output = output;
-  s->each = batch / threads;
-  int64_t done = s->each * threads;
-  int rc = halide_do_par_for(NULL, run_share, 0, threads, (uint8_t *)s);
-  if (rc)
-    share_error(s->error, threads);
-  free(s);
-  if (rc) {
-    if (!last_error[0])
-      set_error("cnnc_run: the pipeline failed with code %d", rc);
-    return 1;
-  }
-  return done < batch
-             ? run_parts(m, input + done * in_elems, batch - done, output + done * out_elems)
-             : 0;
+  batch_t b = {m, input, output};
+  int rc = in_shares(batch_images, &b, 0, batch, threads);
+  if (rc && !last_error[0])
+    set_error("cnnc_run: the pipeline failed with code %d", rc);
+  return rc ? 1 : 0;
 }
 
 /* ---- the layers before a head of fc layers in shares ------------------- */
@@ -786,9 +801,7 @@ int cnnc_part0(halide_buffer_t *input, halide_buffer_t *weights, halide_buffer_t
 
 typedef struct {
   halide_buffer_t *input, *weights, *out;
-  int64_t first, each;             /* the first image, images a share */
-  char error[][sizeof last_error]; /* each share's, where it failed */
-} part_shares_t;
+} part_t;
 
 /* `b` narrowed to images [first, first + count) of its last dimension. */
 static void images_of(halide_buffer_t *to, halide_dimension_t dims[4], const halide_buffer_t *b,
@@ -802,23 +815,13 @@ static void images_of(halide_buffer_t *to, halide_dimension_t dims[4], const hal
 }
 
 /* Images [first, first + count) by the first pipeline. */
-static int part0_images(part_shares_t *s, int64_t first, int64_t count) {
+static int part0_images(void *ctx, int64_t first, int64_t count) {
+  part_t *p = (part_t *)ctx;
   halide_dimension_t in_dims[4], out_dims[4];
   halide_buffer_t in, out;
-  images_of(&in, in_dims, s->input, first, count);
-  images_of(&out, out_dims, s->out, first, count);
-  return cnnc_part0(&in, s->weights, &out);
-}
-
-static int run_part_share(void *user_context, int i, uint8_t *closure) {
-  (void)user_context;
-  part_shares_t *s = (part_shares_t *)closure;
-  in_share = 1;
-  int rc = part0_images(s, s->first + i * s->each, s->each);
-  in_share = 0;
-  if (rc)
-    snprintf(s->error[i], sizeof s->error[i], "%s", last_error);
-  return rc;
+  images_of(&in, in_dims, p->input, first, count);
+  images_of(&out, out_dims, p->out, first, count);
+  return cnnc_part0(&in, p->weights, &out);
 }
 
 int cnnc_part0_shares(halide_buffer_t *input, halide_buffer_t *weights, halide_buffer_t *out) {
@@ -830,23 +833,6 @@ int cnnc_part0_shares(halide_buffer_t *input, halide_buffer_t *weights, halide_b
   int64_t batch = out->dim[3].extent;
   if (in_share || threads < 2 || batch < threads)
     return cnnc_part0(input, weights, out);
-  shares_installed();
-  part_shares_t *s = calloc(1, sizeof *s + (size_t)threads * sizeof s->error[0]);
-  if (!s) {
-    set_error("cnnc_run: out of memory");
-    return halide_error_code_out_of_memory;
-  }
-  s->input = input;
-  s->weights = weights;
-  s->out = out;
-  s->first = out->dim[3].min;
-  s->each = batch / threads;
-  int64_t done = s->each * threads;
-  int rc = halide_do_par_for(NULL, run_part_share, 0, threads, (uint8_t *)s);
-  if (rc)
-    share_error(s->error, threads);
-  if (!rc && done < batch) /* the images left over, on all threads */
-    rc = part0_images(s, s->first + done, batch - done);
-  free(s);
-  return rc;
+  part_t p = {input, weights, out};
+  return in_shares(part0_images, &p, out->dim[3].min, batch, threads);
 }
