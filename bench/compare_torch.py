@@ -23,19 +23,26 @@ engine for about --seconds; the table shows the median over rounds.
 Unless --no-caffe, the Caffe-style example of each network (examples/NET.cnn,
 random weights from `cnnc init`) is compiled and its time per multiply-add is
 compared with the torchvision library's, after the rounds, from a run of
---pair-seconds alternating single calls of the two libraries (medians: rounds
+--pair-seconds alternating single calls of the libraries (medians: rounds
 minutes apart differ by more than the comparison needs), with a 95 % bootstrap
 interval of the difference per multiply-add. With --caffe-without-lrn, a
 copy of the Caffe-style example without its LRNs (`-> lrn(...)` left out of
 its chains: the same weights and multiply-adds; language.md's figures count
 no LRN work) alternates with the two: how much of the Caffe example's time
-per multiply-add its LRNs take, measured in the same minutes.
+per multiply-add its LRNs take, measured in the same minutes. An identical
+copy of the torchvision library (the same file copied, loaded apart, with its
+own load of the weights) alternates with them as a control: its time
+against the original's is what the run's noise alone makes of two equal
+libraries (on a shared virtual machine, from under 1 % in a quiet hour to
+10 % and more in a busy one); a difference per multiply-add no larger than
+the copy's is not one the run can show.
 """
 import argparse
 import ctypes
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -157,6 +164,18 @@ def per_mac_line(label, ts, tv_ts, macs, tv_macs, batch, peak):
             f"{(hi - 1) * 100:+.1f} %)")
 
 
+def copy_line(label, ts, tv_ts):
+    """The identical copy's time against the torchvision library's: the
+    run's own noise floor for the comparisons per multiply-add."""
+    t, tv_t = statistics.median(ts), statistics.median(tv_ts)
+    lo, hi = median_ratio_interval(tv_ts, ts)
+    return (f"{label} {t * 1e3:8.2f} ms, against torchvision's {tv_t * 1e3:.2f} ms "
+            f"({len(tv_ts)} alternating calls each): {abs(t / tv_t - 1) * 100:.1f} % "
+            f"{'slower' if t > tv_t else 'faster'} (95 % bootstrap interval {(lo - 1) * 100:+.1f} % to "
+            f"{(hi - 1) * 100:+.1f} %): the same library, so a difference per multiply-add "
+            f"no larger than this is the run's noise")
+
+
 def torch_variants(model, x):
     variants = {"torch eager": (model, x)}
     cl = model.to(memory_format=torch.channels_last)
@@ -199,7 +218,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--seconds", type=float, default=0.5)
     ap.add_argument("--pair-seconds", type=float, default=10.0,
-                    help="how long the torchvision and Caffe libraries alternate for the "
+                    help="how long the torchvision and Caffe libraries (and the torchvision "
+                         "library's identical copy, the control) alternate for the "
                          "comparison per multiply-add")
     ap.add_argument("--no-caffe", action="store_true",
                     help="skip the Caffe-style examples' speed per multiply-add")
@@ -244,6 +264,10 @@ def main():
             print(f"{net}: compiled in {compile_s:.1f} s, library {os.path.getsize(lib_path) / 1e6:.2f} MB",
                   flush=True)
             caffe = None if args.no_caffe else caffe_library(args.cnnc, net, tmp)
+            if caffe:  # the control of the comparisons per multiply-add
+                copy_path = os.path.join(tmp, net + "_copy.so")
+                shutil.copyfile(lib_path, copy_path)
+                copy_lib, copy_handle = load_library(copy_path, weights)
             nolrn = nolrn_summary = None
             if caffe and args.caffe_without_lrn:
                 nolrn = caffe_library(args.cnnc, net, tmp, without_lrn=True)
@@ -278,12 +302,15 @@ def main():
                           f"{100 * gflop / t / peak['gflops_all']:4.0f} % of peak "
                           f"x{best_torch[0] / t:.2f} vs best torch ({best_torch[1]})", flush=True)
                 if caffe_engine:
+                    copy_engine = library_engine(copy_lib, copy_handle, x, summary["output"])
                     fns = [engines["cnnc"], caffe_engine] + ([nolrn_engine] if nolrn_engine else [])
-                    tv_ts, *others = alternating(fns, args.pair_seconds)
+                    tv_ts, *others, copy_ts = alternating(fns + [copy_engine], args.pair_seconds)
                     labels = ["cnnc caffe example    ", "cnnc caffe without LRN"]
                     for label, ts, lib_summary in zip(labels, others, [caffe_summary, nolrn_summary]):
                         print(per_mac_line(f"  {net} batch {batch} {label}", ts, tv_ts, lib_summary["macs"],
                                            summary["macs"], batch, peak), flush=True)
+                    print(copy_line(f"  {net} batch {batch} cnnc torchvision copy ", copy_ts, tv_ts),
+                          flush=True)
     print(describe_peak("after", measure_peak(peak_probe)), flush=True)
     return 0
 
