@@ -35,7 +35,10 @@ own load of the weights) alternates with them as a control: its time
 against the original's is what the run's noise alone makes of two equal
 libraries (on a shared virtual machine, from under 1 % in a quiet hour to
 10 % and more in a busy one); a difference per multiply-add no larger than
-the copy's is not one the run can show.
+the copy's is not one the run can show. A larger one may still be noise:
+one library can be slowed alone (a run on 2026-12-07 had the Caffe AlexNet
+19.5 % dearer at batch 8, its copy without LRNs 0.6 % cheaper, the control
+0.4 % apart), so compare with the copy without LRNs and with other runs.
 """
 import argparse
 import ctypes
