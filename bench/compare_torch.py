@@ -25,20 +25,20 @@ random weights from `cnnc init`) is compiled and its time per multiply-add is
 compared with the torchvision library's, after the rounds, from a run of
 --pair-seconds alternating single calls of the libraries (medians: rounds
 minutes apart differ by more than the comparison needs), with a 95 % bootstrap
-interval of the difference per multiply-add. With --caffe-without-lrn, a
-copy of the Caffe-style example without its LRNs (`-> lrn(...)` left out of
-its chains: the same weights and multiply-adds; language.md's figures count
-no LRN work) alternates with the two: how much of the Caffe example's time
-per multiply-add its LRNs take, measured in the same minutes. An identical
-copy of the torchvision library (the same file copied, loaded apart, with its
-own load of the weights) alternates with them as a control: its time
-against the original's is what the run's noise alone makes of two equal
-libraries (on a shared virtual machine, from under 1 % in a quiet hour to
-10 % and more in a busy one); a difference per multiply-add no larger than
-the copy's is not one the run can show. A larger one may still be noise:
-one library can be slowed alone (a run on 2026-12-07 had the Caffe AlexNet
-19.5 % dearer at batch 8, its copy without LRNs 0.6 % cheaper, the control
-0.4 % apart), so compare with the copy without LRNs and with other runs.
+interval of the difference per multiply-add. With --caffe-without-lrn, a copy
+of the Caffe-style example without its LRNs (`-> lrn(...)` left out of its
+chains: the same weights and multiply-adds; language.md's figures count no LRN
+work) alternates with the two: how much of the Caffe example's time per
+multiply-add its LRNs take, measured in the same minutes. Each of these
+libraries is loaded twice (the file copied, each load with its own load of the
+weights), and the twins alternate with the rest: a twin's time against the
+other's is what the run's noise alone makes of two equal libraries (on a
+shared virtual machine, from under 1 % in a quiet hour to a third in a busy
+one), and it can slow one load alone (a run on 2026-12-07 had one Caffe
+AlexNet load 19.5 % dearer at batch 8 while the other libraries kept their
+pace). Noise only adds time, so each comparison per multiply-add takes each
+library's faster load; a difference no larger than the twins' is not one the
+run can show.
 """
 import argparse
 import ctypes
@@ -123,11 +123,29 @@ def library_engine(lib, handle, x, output):
 LRN_IN_CHAIN = re.compile(r"\s*->\s*lrn\([^)]*\)")
 
 
+def twin_loads(path, weights, first=None):
+    """Two loads of the library at `path` (`first`, where given, is one),
+    the second from a copy of its file (a file loaded twice is one load),
+    each with its own load of `weights`: [(lib, handle), (lib, handle)]."""
+    root, ext = os.path.splitext(path)
+    twin = root + "_twin" + ext
+    shutil.copyfile(path, twin)
+    return [first or load_library(path, weights), load_library(twin, weights)]
+
+
+def faster_load(times):
+    """Of a library's loads' call times (a list for each load), the list of
+    the load with the lower median: the machine's noise only adds time, and
+    it can slow one load alone for a whole run."""
+    return min(times, key=statistics.median)
+
+
 def caffe_library(cnnc, net, tmp, without_lrn=False):
-    """The Caffe-style example of `net` compiled, with random weights: (lib,
-    handle, summary); None where `without_lrn` and the example has no LRN in
-    a chain (`-> lrn(...)`) to leave out. Without its LRNs the network has
-    the same weights and multiply-adds (an LRN has neither)."""
+    """The Caffe-style example of `net` compiled, with random weights, loaded
+    twice: ([(lib, handle), (lib, handle)], summary); None where
+    `without_lrn` and the example has no LRN in a chain (`-> lrn(...)`) to
+    leave out. Without its LRNs the network has the same weights and
+    multiply-adds (an LRN has neither)."""
     cnn_file = os.path.join(parity.ROOT, "examples", net + ".cnn")
     suffix = "_caffe_nolrn" if without_lrn else "_caffe"
     if without_lrn:
@@ -147,7 +165,7 @@ def caffe_library(cnnc, net, tmp, without_lrn=False):
     subprocess.run([cnnc, "init", cnn_file, "-o", weights], check=True, stdout=subprocess.DEVNULL)
     summary = json.loads(subprocess.run([cnnc, "summary", "--json", cnn_file], check=True,
                                         capture_output=True, text=True).stdout)
-    return load_library(lib_path, weights) + (summary,)
+    return twin_loads(lib_path, weights), summary
 
 
 def per_mac_line(label, ts, tv_ts, macs, tv_macs, batch, peak):
@@ -167,14 +185,15 @@ def per_mac_line(label, ts, tv_ts, macs, tv_macs, batch, peak):
             f"{(hi - 1) * 100:+.1f} %)")
 
 
-def copy_line(label, ts, tv_ts):
-    """The identical copy's time against the torchvision library's: the
-    run's own noise floor for the comparisons per multiply-add."""
-    t, tv_t = statistics.median(ts), statistics.median(tv_ts)
-    lo, hi = median_ratio_interval(tv_ts, ts)
-    return (f"{label} {t * 1e3:8.2f} ms, against torchvision's {tv_t * 1e3:.2f} ms "
-            f"({len(tv_ts)} alternating calls each): {abs(t / tv_t - 1) * 100:.1f} % "
-            f"{'slower' if t > tv_t else 'faster'} (95 % bootstrap interval {(lo - 1) * 100:+.1f} % to "
+def twin_line(label, ts, twin_ts):
+    """A library's second load's time against its first's, from calls
+    alternating with each other: the run's own noise floor for the
+    comparisons per multiply-add."""
+    t, t0 = statistics.median(twin_ts), statistics.median(ts)
+    lo, hi = median_ratio_interval(ts, twin_ts)
+    return (f"{label} second load {t * 1e3:8.2f} ms against the first's {t0 * 1e3:.2f} ms "
+            f"({len(ts)} alternating calls each): {abs(t / t0 - 1) * 100:.1f} % "
+            f"{'slower' if t > t0 else 'faster'} (95 % bootstrap interval {(lo - 1) * 100:+.1f} % to "
             f"{(hi - 1) * 100:+.1f} %): the same library, so a difference per multiply-add "
             f"no larger than this is the run's noise")
 
@@ -221,9 +240,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--seconds", type=float, default=0.5)
     ap.add_argument("--pair-seconds", type=float, default=10.0,
-                    help="how long the torchvision and Caffe libraries (and the torchvision "
-                         "library's identical copy, the control) alternate for the "
-                         "comparison per multiply-add")
+                    help="how long the torchvision and Caffe libraries, each loaded twice "
+                         "(the twins show the run's noise), alternate for the comparison "
+                         "per multiply-add")
     ap.add_argument("--no-caffe", action="store_true",
                     help="skip the Caffe-style examples' speed per multiply-add")
     ap.add_argument("--caffe-without-lrn", action="store_true",
@@ -267,26 +286,15 @@ def main():
             print(f"{net}: compiled in {compile_s:.1f} s, library {os.path.getsize(lib_path) / 1e6:.2f} MB",
                   flush=True)
             caffe = None if args.no_caffe else caffe_library(args.cnnc, net, tmp)
-            if caffe:  # the control of the comparisons per multiply-add
-                copy_path = os.path.join(tmp, net + "_copy.so")
-                shutil.copyfile(lib_path, copy_path)
-                copy_lib, copy_handle = load_library(copy_path, weights)
-            nolrn = nolrn_summary = None
+            # Every library of the comparison per multiply-add is loaded
+            # twice: the twins show the run's noise, library by library.
+            tv_loads = twin_loads(lib_path, weights, (lib, handle)) if caffe else None
+            nolrn = None
             if caffe and args.caffe_without_lrn:
                 nolrn = caffe_library(args.cnnc, net, tmp, without_lrn=True)
             for batch in [int(b) for b in args.batches.split(",")]:
                 x = torch.randn([batch] + summary["input"], generator=gen)
                 engines = {"cnnc": library_engine(lib, handle, x, summary["output"])}
-                caffe_engine = nolrn_engine = None
-                if caffe:
-                    caffe_lib, caffe_handle, caffe_summary = caffe
-                    caffe_x = torch.randn([batch] + caffe_summary["input"], generator=gen)
-                    caffe_engine = library_engine(caffe_lib, caffe_handle, caffe_x,
-                                                  caffe_summary["output"])
-                if nolrn:
-                    nolrn_lib, nolrn_handle, nolrn_summary = nolrn
-                    nolrn_engine = library_engine(nolrn_lib, nolrn_handle, caffe_x,
-                                                  nolrn_summary["output"])
                 for name, (m, inp) in torch_variants(model, x).items():
                     def run(m=m, inp=inp):
                         with torch.no_grad():
@@ -304,16 +312,24 @@ def main():
                           f"{batch / t:8.1f} img/s {gflop / t:7.1f} GFLOP/s "
                           f"{100 * gflop / t / peak['gflops_all']:4.0f} % of peak "
                           f"x{best_torch[0] / t:.2f} vs best torch ({best_torch[1]})", flush=True)
-                if caffe_engine:
-                    copy_engine = library_engine(copy_lib, copy_handle, x, summary["output"])
-                    fns = [engines["cnnc"], caffe_engine] + ([nolrn_engine] if nolrn_engine else [])
-                    tv_ts, *others, copy_ts = alternating(fns + [copy_engine], args.pair_seconds)
-                    labels = ["cnnc caffe example    ", "cnnc caffe without LRN"]
-                    for label, ts, lib_summary in zip(labels, others, [caffe_summary, nolrn_summary]):
-                        print(per_mac_line(f"  {net} batch {batch} {label}", ts, tv_ts, lib_summary["macs"],
-                                           summary["macs"], batch, peak), flush=True)
-                    print(copy_line(f"  {net} batch {batch} cnnc torchvision copy ", copy_ts, tv_ts),
-                          flush=True)
+                if caffe:
+                    # (label, loads, summary, input) of each library compared
+                    caffe_x = torch.randn([batch] + caffe[1]["input"], generator=gen)
+                    compared = [("cnnc torchvision      ", tv_loads, summary, x),
+                                ("cnnc caffe example    ", caffe[0], caffe[1], caffe_x)]
+                    if nolrn:
+                        compared.append(("cnnc caffe without LRN", nolrn[0], nolrn[1], caffe_x))
+                    fns = [library_engine(twin, h, inp, lib_summary["output"])
+                           for _, loads, lib_summary, inp in compared for twin, h in loads]
+                    times = alternating(fns, args.pair_seconds)
+                    twins = [times[2 * i:2 * i + 2] for i in range(len(compared))]
+                    tv_ts = faster_load(twins[0])
+                    for (label, _, lib_summary, _), ts in zip(compared[1:], twins[1:]):
+                        print(per_mac_line(f"  {net} batch {batch} {label}", faster_load(ts), tv_ts,
+                                           lib_summary["macs"], summary["macs"], batch, peak),
+                              flush=True)
+                    for (label, *_), (ts, twin_ts) in zip(compared, twins):
+                        print(twin_line(f"  {net} batch {batch} {label}", ts, twin_ts), flush=True)
     print(describe_peak("after", measure_peak(peak_probe)), flush=True)
     return 0
 
