@@ -314,15 +314,17 @@ def main():
                           f"x{best_torch[0] / t:.2f} vs best torch ({best_torch[1]})", flush=True)
                 if caffe:
                     # (label, loads, summary, input) of each library compared
-                    caffe_x = torch.randn([batch] + caffe[1]["input"], generator=gen)
+                    caffe_loads, caffe_summary = caffe
+                    caffe_x = torch.randn([batch] + caffe_summary["input"], generator=gen)
                     compared = [("cnnc torchvision      ", tv_loads, summary, x),
-                                ("cnnc caffe example    ", caffe[0], caffe[1], caffe_x)]
+                                ("cnnc caffe example    ", caffe_loads, caffe_summary, caffe_x)]
                     if nolrn:
-                        compared.append(("cnnc caffe without LRN", nolrn[0], nolrn[1], caffe_x))
-                    fns = [library_engine(twin, h, inp, lib_summary["output"])
-                           for _, loads, lib_summary, inp in compared for twin, h in loads]
+                        nolrn_loads, nolrn_summary = nolrn
+                        compared.append(("cnnc caffe without LRN", nolrn_loads, nolrn_summary, caffe_x))
+                    fns = [library_engine(load_lib, h, inp, lib_summary["output"])
+                           for _, loads, lib_summary, inp in compared for load_lib, h in loads]
                     times = alternating(fns, args.pair_seconds)
-                    twins = [times[2 * i:2 * i + 2] for i in range(len(compared))]
+                    twins = [times[2 * i:2 * i + 2] for i in range(len(compared))]  # two loads each
                     tv_ts = faster_load(twins[0])
                     for (label, _, lib_summary, _), ts in zip(compared[1:], twins[1:]):
                         print(per_mac_line(f"  {net} batch {batch} {label}", faster_load(ts), tv_ts,
