@@ -141,6 +141,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"pointwise_into_pool", nullptr, &CpuParams::pointwiseIntoPool, 0, 1},
       {"pool_channel_tasks", nullptr, &CpuParams::poolChannelTasks, 0, 1},
       {"lrn_conv_at_root", nullptr, &CpuParams::lrnConvAtRoot, 0, 1},
+      {"lrn_conv_per_image", nullptr, &CpuParams::lrnConvPerImage, 0, 1},
       {"unroll_channel_vectors", &CpuParams::unrollChannelVectors, nullptr, 0, 1024},
       {"winograd_channels", &CpuParams::winogradChannels, nullptr, 0, 1 << 20},
       {"winograd_width", &CpuParams::winogradWidth, nullptr, 1, 1 << 20},
@@ -561,10 +562,13 @@ void computeIn(Func f, const std::optional<LoopLevel> &within) {
 // `pool`: the pool this conv reads, fused into it (fusedPool). `within`:
 // the task loop of the pool that reads this conv, which computes the rows of
 // it that it reads (convIntoPool); all of them where `wholeImages` (its
-// channel tasks).
+// channel tasks). `imageLevel`: where a Winograd conv that would be at root
+// is computed instead, in its own parallel tasks (the loop over images of
+// the pool that reads it through an LRN: lrnConvPerImage).
 void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
                   std::optional<Func> pool, std::optional<LoopLevel> within, const CpuParams &p,
-                  const Vars &v, bool wholeImages = false) {
+                  const Vars &v, bool wholeImages = false,
+                  std::optional<LoopLevel> imageLevel = std::nullopt) {
   const Shape &s = node.shape;
   int64_t inChannels = g.node(node.inputs[0]).shape.c;
   if (l.winograd) {
@@ -602,7 +606,7 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
       }
     }
     if (!intoConcat) {
-      computeIn(l.value, within);
+      computeIn(l.value, imageLevel ? imageLevel : within);
       winogradTasks(l.value, l.value, v.c, l, s.w, s.h, phases, s.c, node.attrs.groups, p, v,
                     "_" + l.value.name(), !within, wholeImages);
     }
@@ -970,6 +974,9 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
   // pool id -> whether its tasks are channel halves of whole images
   // (poolChannelTasks), read by the pool and by the conv it computes.
   std::vector<bool> halves(g.size(), false);
+  // conv id -> the owner in whose loop over images it is computed
+  // (lrnConvPerImage), or -1.
+  std::vector<int> imageOwner(g.size(), -1);
   for (const auto &nodePtr : g.nodes()) {
     if (!net.computes(nodePtr->id)) // another part's
       continue;
@@ -981,6 +988,8 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
     poolConvs[static_cast<size_t>(pool)] = conv;
     ownerPool[static_cast<size_t>(owner)] = pool;
     bool root = convAtRoot(g, net, *nodePtr, conv, lrn, p);
+    if (root && lrn >= 0 && p.lrnConvPerImage)
+      imageOwner[static_cast<size_t>(conv)] = owner;
     halves[static_cast<size_t>(pool)] =
         owner == pool && poolChannelTasks(g, net, *nodePtr, conv, lrn, p);
     for (int id : {root ? -1 : conv, lrn, owner == pool ? -1 : pool,
@@ -1034,7 +1043,12 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
           owner >= 0 ? std::optional<LoopLevel>(
                            LoopLevel(net.nodes[static_cast<size_t>(owner)].value, poolTask(owner)))
                      : std::nullopt,
-          p, v, owner >= 0 && halves[static_cast<size_t>(owner)]);
+          p, v, owner >= 0 && halves[static_cast<size_t>(owner)],
+          imageOwner[static_cast<size_t>(node.id)] >= 0
+              ? std::optional<LoopLevel>(LoopLevel(
+                    net.nodes[static_cast<size_t>(imageOwner[static_cast<size_t>(node.id)])].value,
+                    v.n))
+              : std::nullopt);
       break;
     }
     case OpKind::Fc:

@@ -36,6 +36,14 @@ struct CpuParams {
   // ... and where an LRN between conv and pool rules channel tasks out, the
   // conv at root instead, the LRN and pool in row tasks (lrnConvAtRoot).
   bool lrnConvAtRoot = true;
+  // ... that conv computed an image at a time, in the pool's loop over
+  // images, rather than for all the images of a call (or a share) first:
+  // an image's output (Caffe AlexNet's conv2: 746 KB) then stays in L2 for
+  // the LRN and pool that read it, where a share's 4 images (3 MB) went
+  // through L3: Caffe AlexNet 0.979x-0.990x the time at batch 8, 0.985x-
+  // 0.992x at batch 1 (build/alternate, Sapphire Rapids, 2026-12-07;
+  // docs/schedules.md).
+  bool lrnConvPerImage = true;
   // Pools' and LRNs' loops over channel vectors unrolled where they have at
   // most this many vectors (0: none).
   int unrollChannelVectors = 16;

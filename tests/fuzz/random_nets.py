@@ -239,6 +239,7 @@ def random_schedule(rng, winograd=False):
         "pointwise_into_pool": rng.random() < 0.5,
         "pool_channel_tasks": rng.random() < 0.5,
         "lrn_conv_at_root": rng.random() < 0.5,
+        "lrn_conv_per_image": rng.random() < 0.5,
         "unroll_channel_vectors": rng.choice([0, 1, 2, 16, 1024]),
         "fc_vectors": rng.randint(1, 3),
         "fc_unroll": rng.choice([1, 2, 4, 8]),

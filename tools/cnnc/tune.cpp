@@ -181,8 +181,10 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
   }
   if (has(g, OpKind::Lrn)) {
     c.push_back({"lrn_into_pool", d.lrnIntoPool ? 0 : 1});
-    if (pools)
+    if (pools) {
       c.push_back({"lrn_conv_at_root", d.lrnConvAtRoot ? 0 : 1});
+      c.push_back({"lrn_conv_per_image", d.lrnConvPerImage ? 0 : 1});
+    }
   }
   if (pools || has(g, OpKind::Lrn))
     others("unroll_channel_vectors", {0, 64}, d.unrollChannelVectors);
