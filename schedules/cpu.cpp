@@ -974,9 +974,9 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
   // pool id -> whether its tasks are channel halves of whole images
   // (poolChannelTasks), read by the pool and by the conv it computes.
   std::vector<bool> halves(g.size(), false);
-  // conv id -> the owner in whose loop over images it is computed
-  // (lrnConvPerImage), or -1.
-  std::vector<int> imageOwner(g.size(), -1);
+  // conv id -> its owner's loop over images, where it is computed
+  // (lrnConvPerImage); else none.
+  std::vector<std::optional<LoopLevel>> imageLoop(g.size());
   for (const auto &nodePtr : g.nodes()) {
     if (!net.computes(nodePtr->id)) // another part's
       continue;
@@ -989,7 +989,8 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
     ownerPool[static_cast<size_t>(owner)] = pool;
     bool root = convAtRoot(g, net, *nodePtr, conv, lrn, p);
     if (root && lrn >= 0 && p.lrnConvPerImage)
-      imageOwner[static_cast<size_t>(conv)] = owner;
+      imageLoop[static_cast<size_t>(conv)] =
+          LoopLevel(net.nodes[static_cast<size_t>(owner)].value, v.n);
     halves[static_cast<size_t>(pool)] =
         owner == pool && poolChannelTasks(g, net, *nodePtr, conv, lrn, p);
     for (int id : {root ? -1 : conv, lrn, owner == pool ? -1 : pool,
@@ -1044,11 +1045,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
                            LoopLevel(net.nodes[static_cast<size_t>(owner)].value, poolTask(owner)))
                      : std::nullopt,
           p, v, owner >= 0 && halves[static_cast<size_t>(owner)],
-          imageOwner[static_cast<size_t>(node.id)] >= 0
-              ? std::optional<LoopLevel>(LoopLevel(
-                    net.nodes[static_cast<size_t>(imageOwner[static_cast<size_t>(node.id)])].value,
-                    v.n))
-              : std::nullopt);
+          imageLoop[static_cast<size_t>(node.id)]);
       break;
     }
     case OpKind::Fc:
