@@ -41,8 +41,9 @@ struct CpuParams {
   // an image's output (Caffe AlexNet's conv2: 746 KB) then stays in L2 for
   // the LRN and pool that read it, where a share's 4 images (3 MB) went
   // through L3: Caffe AlexNet 0.979x-0.990x the time at batch 8, 0.985x-
-  // 0.992x at batch 1 (build/alternate, Sapphire Rapids, 2026-12-07;
-  // docs/schedules.md).
+  // 0.992x at batch 1 (build/alternate, Sapphire Rapids, 2026-12-07); on a
+  // Zen 4 (1 MB of L2) 0.983x the samples at batch 8 (perf over
+  // build/alternate, 2026-12-07; docs/schedules.md).
   bool lrnConvPerImage = true;
   // Pools' and LRNs' loops over channel vectors unrolled where they have at
   // most this many vectors (0: none).
