@@ -488,6 +488,7 @@ private:
   //   helpers[0]: V(c, e, tx, ty, n), the transformed input tiles
   //   helpers[1]: H(c, i, p, tx, ty, n) = (A^T M)[p][i], half the output
   //               transform
+  //   helpers[2]: (B^T d)(c, p t + i, tx, ty, n), half the input transform
   //   parts[0]:   the product at (c % block, c / block, tx, e, ty, n),
   //               reduced over `reduce` (one group's input channels)
   //   tiles[0]:   its register tiles' owner, M(c, tx, e, ty, n)
@@ -566,7 +567,7 @@ private:
       l.padded = chw;
     }
     // sum of k[i] * v[i] over the nonzero k[i]
-    auto combine = [](const double *k, const std::vector<Expr> &v) {
+    auto combine = [](const std::vector<double> &k, const std::vector<Expr> &v) {
       Expr sum;
       for (size_t i = 0; i < v.size(); ++i) {
         if (k[i] == 0)
@@ -580,30 +581,110 @@ private:
       }
       return sum;
     };
-    // K d K^T for the t x t values d(row, column) and a matrix K of `outs`
-    // rows, row by row: the rows' combinations first (each is shared by all
-    // the columns that use it), then the columns'.
-    auto sandwich = [&](const Matrix &k, int outs, const std::function<Expr(int, int)> &d) {
-      std::vector<Expr> result;
-      for (int p = 0; p < outs; ++p) {
-        std::vector<Expr> rows(static_cast<size_t>(t)); // (K d)[p][i] for each column i
-        for (int i = 0; i < t; ++i) {
-          std::vector<Expr> col;
-          for (int j = 0; j < t; ++j)
-            col.push_back(d(j, i));
-          rows[static_cast<size_t>(i)] = combine(k[p], col);
+    // K v for the first `outs` rows of K and the t values v, in fewer
+    // operations where the interpolation points come in pairs p and -p.
+    // Columns a and b that are equal or opposite in every row (A^T: p^k and
+    // (-p)^k) are added and subtracted once for all the rows; else two rows
+    // whose terms of one parity are equal and of the other opposite (B^T:
+    // the polynomials of p and -p) are computed as E + O and E - O from
+    // their even and odd parts. F(4x4, 5x5)'s B^T takes 28 operations so
+    // where its rows one by one took 40, its A^T 16 where they took 22 (the
+    // sums' order changes, not their terms). F(5x5, 3x3)'s B^T has no such
+    // rows (its -1/2 has no pair).
+    auto transform = [&](const Matrix &k, int outs, const std::vector<Expr> &v) {
+      std::vector<std::vector<double>> rows;
+      for (int p = 0; p < outs; ++p)
+        rows.emplace_back(k[p], k[p] + t);
+      std::vector<Expr> values = v;
+      std::vector<bool> paired(static_cast<size_t>(t), false);
+      bool columnsPaired = false;
+      for (int a = 0; a < t; ++a) {
+        for (int b = a + 1; b < t && !paired[static_cast<size_t>(a)]; ++b) {
+          bool same = !paired[static_cast<size_t>(b)], used = false;
+          for (int p = 0; p < outs && same; ++p) {
+            same = std::abs(k[p][a]) == std::abs(k[p][b]);
+            used = used || k[p][a] != 0;
+          }
+          if (!same || !used)
+            continue;
+          paired[static_cast<size_t>(a)] = paired[static_cast<size_t>(b)] = columnsPaired = true;
+          values.push_back(v[static_cast<size_t>(a)] + v[static_cast<size_t>(b)]);
+          values.push_back(v[static_cast<size_t>(a)] - v[static_cast<size_t>(b)]);
+          for (auto &row : rows) {
+            double ka = row[static_cast<size_t>(a)], kb = row[static_cast<size_t>(b)];
+            row[static_cast<size_t>(a)] = row[static_cast<size_t>(b)] = 0;
+            row.push_back(ka == kb ? ka : 0);
+            row.push_back(ka == kb ? 0 : ka);
+          }
         }
-        for (int q = 0; q < outs; ++q)
-          result.push_back(combine(k[q], rows));
+      }
+      // Rows p and q whose terms of one parity are equal and of the other
+      // opposite (in B^T, the rows of points p and -p; in A^T none): S and D
+      // are their even and odd parts.
+      auto mirrored = [&](const std::vector<double> &kp, const std::vector<double> &kq) {
+        bool evenSame = true, oddSame = true;
+        for (size_t i = 0; i < kp.size(); ++i) {
+          bool same = kp[i] == kq[i], opposite = kp[i] == -kq[i];
+          evenSame = evenSame && (i % 2 == 0 ? same : opposite);
+          oddSame = oddSame && (i % 2 == 1 ? same : opposite);
+        }
+        return evenSame || oddSame;
+      };
+      std::vector<Expr> result(static_cast<size_t>(outs));
+      std::vector<bool> done(static_cast<size_t>(outs), false);
+      for (int p = 0; p < outs; ++p) {
+        if (done[static_cast<size_t>(p)])
+          continue;
+        done[static_cast<size_t>(p)] = true;
+        const auto &kp = rows[static_cast<size_t>(p)];
+        int q = p + 1;
+        while (q < outs &&
+               (done[static_cast<size_t>(q)] || !mirrored(kp, rows[static_cast<size_t>(q)])))
+          ++q;
+        if (q == outs || columnsPaired) {
+          result[static_cast<size_t>(p)] = combine(kp, values);
+          continue;
+        }
+        const auto &kq = rows[static_cast<size_t>(q)];
+        std::vector<double> sum(kp.size()), diff(kp.size());
+        for (size_t i = 0; i < kp.size(); ++i) {
+          sum[i] = (kp[i] + kq[i]) / 2;
+          diff[i] = (kp[i] - kq[i]) / 2;
+        }
+        Expr s = combine(sum, values), d = combine(diff, values);
+        result[static_cast<size_t>(p)] = s + d;
+        result[static_cast<size_t>(q)] = s - d;
+        done[static_cast<size_t>(q)] = true;
       }
       return result;
     };
     Var e("e"), tx("tx"), ty("ty");
     Expr x0 = m * tx - left, y0 = m * ty - top;
-    // V = B^T d B
-    Func v(name + "_wino_in");
-    v(c, e, tx, ty, n) =
-        mux(e, sandwich(BT, t, [&](int j, int i) { return src(c, x0 + i, y0 + j, n); }));
+    // V = B^T d B in two stages, each value of each computed once: B^T d,
+    // column by column of the tile, stored at (c, p t + i), then each of
+    // its rows times B. As one expression a position (the rows' B^T d
+    // shared by LLVM's CSE), F(4x4, 5x5) took 1376 arithmetic instructions
+    // a tile and vector of channels, each input vector loaded 12 times.
+    Func vcol(name + "_wino_col"), v(name + "_wino_in");
+    std::vector<Expr> firstPass(static_cast<size_t>(t * t));
+    for (int i = 0; i < t; ++i) {
+      std::vector<Expr> column;
+      for (int j = 0; j < t; ++j)
+        column.push_back(src(c, x0 + i, y0 + j, n));
+      std::vector<Expr> out = transform(BT, t, column);
+      for (int p = 0; p < t; ++p)
+        firstPass[static_cast<size_t>(p * t + i)] = out[static_cast<size_t>(p)];
+    }
+    vcol(c, e, tx, ty, n) = mux(e, firstPass);
+    std::vector<Expr> secondPass;
+    for (int p = 0; p < t; ++p) {
+      std::vector<Expr> row;
+      for (int i = 0; i < t; ++i)
+        row.push_back(vcol(c, p * t + i, tx, ty, n));
+      for (const Expr &x : transform(BT, t, row))
+        secondPass.push_back(x);
+    }
+    v(c, e, tx, ty, n) = mux(e, secondPass);
     // The product by weight block b and channel c within it: a register
     // tile's block, and so its group and input channels, is one b.
     int block = l.block;
@@ -620,28 +701,22 @@ private:
     // x % m and y % m pick the entry. Written as one sum, the m^2 outputs
     // each combined t rows again: F(4x4, 3x3) did 36 operations an output.
     Var i("i"), row("p");
-    std::vector<Expr> rowsOf;
-    for (int p = 0; p < m; ++p) {
-      std::vector<Expr> column;
-      for (int j = 0; j < t; ++j)
-        column.push_back(mt(c, tx, j * t + i, ty, n));
-      rowsOf.push_back(combine(AT[p], column));
-    }
+    std::vector<Expr> column;
+    for (int j = 0; j < t; ++j)
+      column.push_back(mt(c, tx, j * t + i, ty, n));
+    std::vector<Expr> rowsOf = transform(AT, m, column);
     Func half(name + "_wino_out");
     half(c, i, row, tx, ty, n) = mux(row, rowsOf);
-    std::vector<Expr> out;
-    for (int q = 0; q < m; ++q) {
-      std::vector<Expr> entries;
-      for (int j = 0; j < t; ++j)
-        entries.push_back(half(c, j, y % m, x / m, y / m, n));
-      out.push_back(combine(AT[q], entries));
-    }
+    std::vector<Expr> entries;
+    for (int j = 0; j < t; ++j)
+      entries.push_back(half(c, j, y % m, x / m, y / m, n));
+    std::vector<Expr> out = transform(AT, m, entries);
     Func f(name);
     f(c, x, y, n) = activate(node, bias + mux(x % m, out));
     // V reads src (the input, zeros past its edges) inline rather than from
     // a copy the schedule places; l.padded is only the phases of a strided
     // conv.
-    l.helpers = {v, half};
+    l.helpers = {v, half, vcol};
     l.parts = {product};
     l.tiles = {mt};
     l.reduce = r;

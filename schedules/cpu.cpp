@@ -513,11 +513,15 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   // Vectors within a group's input channels: a task or a group's turn may
   // transform only those (6 channels a group by vectors of 8 reached
   // channel -2 of the input).
+  const int inLanes = fit(p.vec, inChannels / groups);
   in.compute_at(inputLoop ? *inputLoop : task)
       .reorder_storage(v.c, t, e)
-      .vectorize(v.c, fit(p.vec, inChannels / groups))
+      .vectorize(v.c, inLanes)
       .reorder(e, v.c, t)
       .unroll(e);
+  // Its first half, B^T d, a tile and vector of channels at a time.
+  Func col = l.helpers[2];
+  col.compute_at(in, v.c).vectorize(v.c, inLanes).unroll(e);
   int pixels = convTilePixels(l.block / p.vec, across, layoutOptions(p));
   m.compute_at(blockLoop ? *blockLoop : task)
       .split(v.c, mo, mi, l.block, TailStrategy::RoundUp)
