@@ -618,8 +618,9 @@ private:
         }
       }
       // Rows p and q whose terms of one parity are equal and of the other
-      // opposite (in B^T, the rows of points p and -p; in A^T none): S and D
-      // are their even and odd parts.
+      // opposite (in B^T, the rows of points p and -p; in A^T none): their
+      // half sum is the part of the parity they share, their half difference
+      // the part of the other (E and O, or O and E).
       auto mirrored = [&](const std::vector<double> &kp, const std::vector<double> &kq) {
         bool evenSame = true, oddSame = true;
         for (size_t i = 0; i < kp.size(); ++i) {
@@ -636,11 +637,11 @@ private:
           continue;
         done[static_cast<size_t>(p)] = true;
         const auto &kp = rows[static_cast<size_t>(p)];
-        int q = p + 1;
+        int q = columnsPaired ? outs : p + 1; // rows paired only where columns are not
         while (q < outs &&
                (done[static_cast<size_t>(q)] || !mirrored(kp, rows[static_cast<size_t>(q)])))
           ++q;
-        if (q == outs || columnsPaired) {
+        if (q == outs) {
           result[static_cast<size_t>(p)] = combine(kp, values);
           continue;
         }
@@ -650,9 +651,9 @@ private:
           sum[i] = (kp[i] + kq[i]) / 2;
           diff[i] = (kp[i] - kq[i]) / 2;
         }
-        Expr s = combine(sum, values), d = combine(diff, values);
-        result[static_cast<size_t>(p)] = s + d;
-        result[static_cast<size_t>(q)] = s - d;
+        Expr shared = combine(sum, values), opposed = combine(diff, values);
+        result[static_cast<size_t>(p)] = shared + opposed;
+        result[static_cast<size_t>(q)] = shared - opposed;
         done[static_cast<size_t>(q)] = true;
       }
       return result;
