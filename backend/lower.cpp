@@ -585,11 +585,11 @@ private:
     // Columns a and b that are equal or opposite in every row (A^T: p^k and
     // (-p)^k) are added and subtracted once for all the rows; else two rows
     // whose terms of one parity are equal and of the other opposite (B^T:
-    // the polynomials of p and -p) are computed as E + O and E - O from
-    // their even and odd parts. F(4x4, 5x5)'s B^T takes 28 operations so
-    // where its rows one by one took 40, its A^T 16 where they took 22 (the
-    // sums' order changes, not their terms). F(5x5, 3x3)'s B^T has no such
-    // rows (its -1/2 has no pair).
+    // the polynomials of p and -p) are computed as S + D and S - D from
+    // the part they share and the part they oppose (below). F(4x4, 5x5)'s
+    // B^T takes 28 operations so where its rows one by one took 40, its A^T
+    // 16 where they took 22 (the sums' order changes, not their terms).
+    // F(5x5, 3x3)'s B^T has no such rows (its -1/2 has no pair).
     auto transform = [&](const Matrix &k, int outs, const std::vector<Expr> &v) {
       std::vector<std::vector<double>> rows;
       for (int p = 0; p < outs; ++p)
