@@ -76,6 +76,45 @@ double peakFlops(int threads, int reps) {
   return best;
 }
 
+FmaPeak measureFmaPeak(int threads, int tries, const std::function<double(int)> &gflopsOn,
+                       const std::function<void()> &pause) {
+  FmaPeak p;
+  p.threads = threads;
+  p.one = gflopsOn(1);
+  if (threads <= 1) {
+    p.all = p.one;
+    return p;
+  }
+  const double bar = 0.75 * threads * p.one;
+  for (;;) {
+    p.all = std::max(p.all, gflopsOn(threads));
+    ++p.measured;
+    if (p.all >= bar)
+      return p;
+    if (p.measured > tries) {
+      p.busy = true;
+      return p;
+    }
+    pause();
+  }
+}
+
+FmaPeak measureFmaPeak(int threads, int reps) {
+  return measureFmaPeak(
+      threads, 3, [reps](int t) { return peakFlops(t, reps); },
+      [] { std::this_thread::sleep_for(std::chrono::seconds(1)); });
+}
+
+std::string busyNote(const FmaPeak &p) {
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "the %d threads gave %.1f GFLOP/s at best, %.2f times one thread's %.1f, in %d "
+                "measurements a second apart: other work had part of the cores, and %% of peak is "
+                "of what they gave then",
+                p.threads, p.all, p.one > 0 ? p.all / p.one : 0.0, p.one, p.measured);
+  return buf;
+}
+
 // Sums with 4 vector accumulators, so that the loads, not the adds, limit it.
 __attribute__((target("avx2"))) float sumRange(const float *p, size_t n) {
   __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),

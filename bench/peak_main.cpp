@@ -1,6 +1,8 @@
 // The peak probe: fp32 FMA throughput on 1 and all threads (AVX-512 when the
 // CPU has it, else AVX2), and memory bandwidth (a streaming read and a copy of
-// 1 GiB). `cnnc bench` measures the same to print "% of peak".
+// 1 GiB). `cnnc bench` measures the same to print "% of peak". Where all
+// threads give under 3/4 of that many threads' worth, they are measured again
+// and, if they stay short, "busy" says so (bench/peak.h).
 //   peak [--json]
 #include "bench/peak.h"
 
@@ -15,15 +17,20 @@ int main(int argc, char **argv) {
   bool json = argc > 1 && !std::strcmp(argv[1], "--json");
   bool avx512 = __builtin_cpu_supports("avx512f");
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  double one = peakFlops(1, 5), all = peakFlops(threads, 5), read, copy;
+  FmaPeak fma = measureFmaPeak(threads, 5);
+  double read, copy;
   peakBandwidth(threads, read, copy);
-  if (json)
+  if (json) {
     std::printf("{\"isa\": \"%s\", \"threads\": %d, \"gflops_1\": %.1f, \"gflops_all\": %.1f, "
-                "\"read_gbs\": %.1f, \"copy_gbs\": %.1f}\n",
-                avx512 ? "avx512" : "avx2", threads, one, all, read, copy);
-  else
-    std::printf("fp32 FMA peak (%s): %.1f GFLOP/s on 1 thread, %.1f on %d threads\n"
-                "memory: read %.1f GB/s, copy %.1f GB/s (%d threads)\n",
-                avx512 ? "AVX-512" : "AVX2", one, all, threads, read, copy, threads);
+                "\"read_gbs\": %.1f, \"copy_gbs\": %.1f, \"busy\": %s}\n",
+                avx512 ? "avx512" : "avx2", threads, fma.one, fma.all, read, copy,
+                fma.busy ? "true" : "false");
+    return 0;
+  }
+  std::printf("fp32 FMA peak (%s): %.1f GFLOP/s on 1 thread, %.1f on %d threads\n"
+              "memory: read %.1f GB/s, copy %.1f GB/s (%d threads)\n",
+              avx512 ? "AVX-512" : "AVX2", fma.one, fma.all, threads, read, copy, threads);
+  if (fma.busy)
+    std::printf("note: %s\n", busyNote(fma).c_str());
   return 0;
 }

@@ -191,7 +191,8 @@ int bench(const Graph &g, const BenchOptions &o) {
   }
 
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  double peak = peakFlops(threads, 3);
+  FmaPeak fma = measureFmaPeak(threads, 3);
+  double peak = fma.all;
   double median = percentile(times, 0.5), p10 = percentile(times, 0.1),
          p90 = percentile(times, 0.9);
   Totals tot = totals(g);
@@ -211,11 +212,12 @@ int bench(const Graph &g, const BenchOptions &o) {
     std::printf("{\"network\": %s, \"batch\": %lld, \"target\": %s, \"runs\": %zu, "
                 "\"median_ms\": %.6g, \"p10_ms\": %.6g, \"p90_ms\": %.6g, \"images_per_s\": %.2f, "
                 "\"gflops\": %.2f, \"peak_gflops\": %.2f, \"percent_of_peak\": %.2f, "
-                "\"compile_s\": %.2f, \"schedule\": %s, \"shares\": %d",
+                "\"peak_busy\": %s, \"compile_s\": %.2f, \"schedule\": %s, \"shares\": %d",
                 jsonString(g.name).c_str(), static_cast<long long>(o.batch),
                 jsonString(lib.target).c_str(), times.size(), median, p10, p90,
                 static_cast<double>(o.batch) * 1000 / median, netGflops, peak,
-                100 * netGflops / peak, compileS, cpuSettingsJson(o.lib.params).c_str(), shares);
+                100 * netGflops / peak, fma.busy ? "true" : "false", compileS,
+                cpuSettingsJson(o.lib.params).c_str(), shares);
     if (o.perLayer) {
       std::printf(", \"layers\": [");
       bool first = true;
@@ -265,6 +267,8 @@ int bench(const Graph &g, const BenchOptions &o) {
   std::printf("%.1f GFLOP/s = %.0f%% of the measured %.0f GFLOP/s fp32 FMA peak (%d threads); "
               "compiled in %.1f s\n",
               netGflops, 100 * netGflops / peak, peak, threads, compileS);
+  if (fma.busy)
+    std::printf("note: %s\n", busyNote(fma).c_str());
   if (o.perLayer) {
     // The layers' times are their shares of the profiler's mean run; the
     // rest of a run it puts in no layer (waiting for parallel tasks,

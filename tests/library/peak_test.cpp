@@ -1,0 +1,79 @@
+// The FMA peak's check against one thread's: where the threads together
+// give much less than that many threads' worth (another process or the host
+// had a core), measured again, and said so where it stays so.
+#include "bench/peak.h"
+
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+using namespace cnnc;
+
+namespace {
+
+// GFLOP/s by thread count: one thread always 100; all threads the next of
+// `all`, the last one repeated.
+struct FakeProbe {
+  std::vector<double> all;
+  size_t next = 0;
+  int calls = 0, pauses = 0;
+  double operator()(int threads) {
+    ++calls;
+    if (threads == 1)
+      return 100;
+    double v = all[std::min(next, all.size() - 1)];
+    ++next;
+    return v;
+  }
+};
+
+FmaPeak measureWith(FakeProbe &probe, int threads, int tries) {
+  return measureFmaPeak(
+      threads, tries, [&](int t) { return probe(t); }, [&] { ++probe.pauses; });
+}
+
+} // namespace
+
+TEST_CASE("a peak of all threads' worth is measured once") {
+  FakeProbe probe{{190}};
+  FmaPeak p = measureWith(probe, 2, 3);
+  CHECK(p.one == 100);
+  CHECK(p.all == 190);
+  CHECK(p.threads == 2);
+  CHECK_FALSE(p.busy);
+  CHECK(p.measured == 1);
+  CHECK(probe.pauses == 0);
+}
+
+TEST_CASE("a peak short of its threads' worth is measured again and the best kept") {
+  FakeProbe probe{{110, 120, 195, 100}};
+  FmaPeak p = measureWith(probe, 2, 3);
+  CHECK(p.all == 195);
+  CHECK_FALSE(p.busy);
+  CHECK(p.measured == 3);
+  CHECK(probe.pauses == 2);
+}
+
+TEST_CASE("a peak that stays short is marked busy after its tries") {
+  FakeProbe probe{{110, 130, 120, 105}};
+  FmaPeak p = measureWith(probe, 2, 3);
+  CHECK(p.all == 130); // the best seen
+  CHECK(p.busy);
+  CHECK(p.measured == 4); // the first and three more
+  CHECK(probe.pauses == 3);
+  // Three quarters of 4 threads' worth is the bar: 290 of 400 is short.
+  FakeProbe four{{290, 310}};
+  FmaPeak q = measureWith(four, 4, 3);
+  CHECK(q.all == 310);
+  CHECK_FALSE(q.busy);
+  CHECK(q.measured == 2);
+}
+
+TEST_CASE("one thread is its own peak") {
+  FakeProbe probe{{0}};
+  FmaPeak p = measureWith(probe, 1, 3);
+  CHECK(p.one == 100);
+  CHECK(p.all == 100);
+  CHECK_FALSE(p.busy);
+  CHECK(probe.calls == 1);
+}
