@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <immintrin.h>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -76,16 +78,18 @@ double peakFlops(int threads, int reps) {
   return best;
 }
 
-FmaPeak measureFmaPeak(int threads, int tries, const std::function<double(int)> &gflopsOn,
+FmaPeak measureFmaPeak(int threads, int cores, int tries,
+                       const std::function<double(int)> &gflopsOn,
                        const std::function<void()> &pause) {
   FmaPeak p;
   p.threads = threads;
+  p.cores = std::max(1, std::min(cores, threads));
   p.one = gflopsOn(1);
   if (threads <= 1) {
     p.all = p.one;
     return p;
   }
-  const double bar = 0.75 * threads * p.one;
+  const double bar = 0.75 * p.cores * p.one;
   for (;;) {
     p.all = std::max(p.all, gflopsOn(threads));
     ++p.measured;
@@ -99,19 +103,33 @@ FmaPeak measureFmaPeak(int threads, int tries, const std::function<double(int)> 
   }
 }
 
-FmaPeak measureFmaPeak(int threads, int reps) {
+FmaPeak measureFmaPeak(int reps) {
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return measureFmaPeak(
-      threads, 3, [reps](int t) { return peakFlops(t, reps); },
+      threads, physicalCores(threads), 3, [reps](int t) { return peakFlops(t, reps); },
       [] { std::this_thread::sleep_for(std::chrono::seconds(1)); });
+}
+
+int physicalCores(int threads) {
+  std::set<std::string> cores;
+  for (int i = 0; i < threads; ++i) {
+    std::ifstream f("/sys/devices/system/cpu/cpu" + std::to_string(i) +
+                    "/topology/thread_siblings_list");
+    std::string siblings;
+    if (!std::getline(f, siblings))
+      return threads;
+    cores.insert(siblings);
+  }
+  return static_cast<int>(cores.size());
 }
 
 std::string busyNote(const FmaPeak &p) {
   char buf[320];
   std::snprintf(buf, sizeof buf,
-                "the %d threads gave %.1f GFLOP/s at best, %.2f times one thread's %.1f, in %d "
-                "measurements a second apart: other work had part of the cores, and %% of peak is "
-                "of what they gave then",
-                p.threads, p.all, p.one > 0 ? p.all / p.one : 0.0, p.one, p.measured);
+                "the %d threads on %d cores gave %.1f GFLOP/s at best, %.2f times one thread's "
+                "%.1f, in %d measurements a second apart: other work had part of the cores, and %% "
+                "of peak is of what they gave then",
+                p.threads, p.cores, p.all, p.one > 0 ? p.all / p.one : 0.0, p.one, p.measured);
   return buf;
 }
 

@@ -17,13 +17,13 @@ int main(int argc, char **argv) {
   bool json = argc > 1 && !std::strcmp(argv[1], "--json");
   bool avx512 = __builtin_cpu_supports("avx512f");
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  FmaPeak fma = measureFmaPeak(threads, 5);
+  FmaPeak fma = measureFmaPeak(5);
   double read, copy;
   peakBandwidth(threads, read, copy);
   if (json) {
     std::printf("{\"isa\": \"%s\", \"threads\": %d, \"gflops_1\": %.1f, \"gflops_all\": %.1f, "
-                "\"read_gbs\": %.1f, \"copy_gbs\": %.1f, \"busy\": %s}\n",
-                avx512 ? "avx512" : "avx2", threads, fma.one, fma.all, read, copy,
+                "\"read_gbs\": %.1f, \"copy_gbs\": %.1f, \"cores\": %d, \"busy\": %s}\n",
+                avx512 ? "avx512" : "avx2", threads, fma.one, fma.all, read, copy, fma.cores,
                 fma.busy ? "true" : "false");
     return 0;
   }

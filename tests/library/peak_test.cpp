@@ -27,9 +27,10 @@ struct FakeProbe {
   }
 };
 
-FmaPeak measureWith(FakeProbe &probe, int threads, int tries) {
+FmaPeak measureWith(FakeProbe &probe, int threads, int tries, int cores = 0) {
   return measureFmaPeak(
-      threads, tries, [&](int t) { return probe(t); }, [&] { ++probe.pauses; });
+      threads, cores ? cores : threads, tries, [&](int t) { return probe(t); },
+      [&] { ++probe.pauses; });
 }
 
 } // namespace
@@ -67,6 +68,25 @@ TEST_CASE("a peak that stays short is marked busy after its tries") {
   CHECK(q.all == 310);
   CHECK_FALSE(q.busy);
   CHECK(q.measured == 2);
+}
+
+TEST_CASE("two threads of a core count as that core") {
+  // 8 threads on 4 cores: 350 is past 3/4 of 4 cores' worth (300), though
+  // under 3/4 of 8 threads' (600).
+  FakeProbe probe{{350}};
+  FmaPeak p = measureWith(probe, 8, 3, 4);
+  CHECK(p.cores == 4);
+  CHECK_FALSE(p.busy);
+  CHECK(p.measured == 1);
+  FakeProbe busy{{200}};
+  CHECK(measureWith(busy, 8, 3, 4).busy);
+}
+
+TEST_CASE("the machine's threads sit on at least one core each way") {
+  int threads = 2;
+  int cores = physicalCores(threads);
+  CHECK(cores >= 1);
+  CHECK(cores <= threads);
 }
 
 TEST_CASE("one thread is its own peak") {

@@ -191,7 +191,7 @@ int bench(const Graph &g, const BenchOptions &o) {
   }
 
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  FmaPeak fma = measureFmaPeak(threads, 3);
+  FmaPeak fma = measureFmaPeak(3);
   double peak = fma.all;
   double median = percentile(times, 0.5), p10 = percentile(times, 0.1),
          p90 = percentile(times, 0.9);
