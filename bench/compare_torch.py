@@ -12,9 +12,9 @@ network's multiply-adds, language.md's figures, per second) and that as a
 percentage of the machine's fp32 FMA peak on all threads, which `peak` (by
 default the one beside --cnnc) measures before the first network; the peak
 measured after the last one is printed too. Where the threads together gave
-under 3/4 of that many threads' worth of one thread's peak in every try
-(other work had part of the cores; `peak` tries 4 times, a second apart),
-the line says so: the % column is then of what they gave.
+under 3/4 of one thread's peak times the physical cores in every try (other
+work had part of the cores; `peak` tries 4 times, a second apart), the line
+says so: the % column is then of what they gave.
 
 PyTorch runs on OpenBLAS (the script refuses Debian's reference BLAS, which
 makes its fc layers 7 times slower, unless --reference-blas) with 2 threads,
@@ -235,7 +235,7 @@ def describe_peak(when, p):
             f"({p['gflops_1']:.1f} on 1), memory read {p['read_gbs']:.1f} GB/s")
     if p.get("busy"):
         # peak --json marks an all-threads figure that stayed under 3/4 of
-        # that many threads' worth in its tries (bench/peak.h).
+        # its cores' worth in its tries (bench/peak.h).
         text += (f" (other work had part of the cores: {p['threads']} threads gave "
                  f"{p['gflops_all'] / p['gflops_1']:.2f} times one thread's)")
     return text

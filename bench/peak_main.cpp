@@ -1,8 +1,8 @@
 // The peak probe: fp32 FMA throughput on 1 and all threads (AVX-512 when the
 // CPU has it, else AVX2), and memory bandwidth (a streaming read and a copy of
 // 1 GiB). `cnnc bench` measures the same to print "% of peak". Where all
-// threads give under 3/4 of that many threads' worth, they are measured again
-// and, if they stay short, "busy" says so (bench/peak.h).
+// threads give under 3/4 of their cores' worth, they are measured again and,
+// if they stay short, "busy" says so (bench/peak.h).
 //   peak [--json]
 #include "bench/peak.h"
 

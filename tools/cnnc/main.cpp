@@ -160,9 +160,9 @@ Compiles the network, loads `cnnc init` weights (seed 1), runs a random batch
 --per-layer), and prints the median time with the 10th and 90th percentiles,
 images/s, GFLOP/s (2 x multiply-adds per second) and the percentage of the
 machine's fp32 FMA peak, measured on all threads right after (and measured
-again, up to 3 times a second apart, where the threads give under 3/4 of that
-many times one thread's: a note then says that other work had part of the
-cores). --per-layer compiles with Halide's profiler (the target named then ends in -profile: its
+again, up to 3 times a second apart, where they give under 3/4 of one
+thread's times the physical cores: a note then says that other work had part
+of the cores). --per-layer compiles with Halide's profiler (the target named then ends in -profile: its
 runs, the median's too, are a little slower than plain ones) and adds each
 layer's time, the profiler's samples it rests on (one a millisecond), GFLOP/s
 and % of peak, the last two only from 25 samples on (a Winograd conv's
