@@ -160,18 +160,17 @@ Compiles the network, loads `cnnc init` weights (seed 1), runs a random batch
 --per-layer), and prints the median time with the 10th and 90th percentiles,
 images/s, GFLOP/s (2 x multiply-adds per second) and the percentage of the
 machine's fp32 FMA peak, measured on all threads right after (and measured
-again, up to 3 times a second apart, where they give under 3/4 of one
-thread's times the physical cores: a note then says that other work had part
-of the cores). --per-layer compiles with Halide's profiler (the target named then ends in -profile: its
-runs, the median's too, are a little slower than plain ones) and adds each
-layer's time, the profiler's samples it rests on (one a millisecond), GFLOP/s
-and % of peak, the last two only from 25 samples on (a Winograd conv's
-GFLOP/s count its direct multiply-adds), and what the layers add up to a run
-(the profiler's mean; the rest of a run waits for parallel tasks or
-allocates). --schedule S.json
-compiles with the schedule parameters of S.json (docs/schedules.md). Times are
-for this machine as it is: run benchmarks on a quiet machine and compare only
-numbers from one run.
+again, up to 3 times a second apart, where they give under 3/4 of one thread's
+times the physical cores: a note then says that other work had part of the
+cores). --per-layer compiles with Halide's profiler (the target named then
+ends in -profile: its runs, the median's too, are a little slower than plain
+ones) and adds each layer's time, the profiler's samples it rests on (one a
+millisecond), GFLOP/s and % of peak, the last two only from 25 samples on (a
+Winograd conv's GFLOP/s count its direct multiply-adds), and what the layers
+add up to a run (the profiler's mean; the rest of a run waits for parallel
+tasks or allocates). --schedule S.json compiles with the schedule parameters
+of S.json (docs/schedules.md). Times are for this machine as it is: run
+benchmarks on a quiet machine and compare only numbers from one run.
 )";
 
 const char *kTuneHelp =
