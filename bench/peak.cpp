@@ -127,8 +127,8 @@ std::string busyNote(const FmaPeak &p) {
   char buf[320];
   std::snprintf(buf, sizeof buf,
                 "the %d threads on %d cores gave %.1f GFLOP/s at best, %.2f times one thread's "
-                "%.1f, in %d measurements a second apart: other work had part of the cores, and %% "
-                "of peak is of what they gave then",
+                "%.1f, in %d measurements a second apart: other work (or a CPU quota) had part "
+                "of the cores, and %% of peak is of what they gave then",
                 p.threads, p.cores, p.all, p.one > 0 ? p.all / p.one : 0.0, p.one, p.measured);
   return buf;
 }

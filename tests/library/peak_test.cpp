@@ -1,6 +1,6 @@
 // The FMA peak's check against one thread's: where the threads together
-// give much less than that many threads' worth (another process or the host
-// had a core), measured again, and said so where it stays so.
+// give much less than their cores' worth (another process or the host had a
+// core), measured again, and said so where it stays so.
 #include "bench/peak.h"
 
 #include <catch2/catch.hpp>
@@ -35,7 +35,7 @@ FmaPeak measureWith(FakeProbe &probe, int threads, int tries, int cores = 0) {
 
 } // namespace
 
-TEST_CASE("a peak of all threads' worth is measured once") {
+TEST_CASE("a peak of its cores' worth is measured once") {
   FakeProbe probe{{190}};
   FmaPeak p = measureWith(probe, 2, 3);
   CHECK(p.one == 100);
@@ -46,7 +46,7 @@ TEST_CASE("a peak of all threads' worth is measured once") {
   CHECK(probe.pauses == 0);
 }
 
-TEST_CASE("a peak short of its threads' worth is measured again and the best kept") {
+TEST_CASE("a peak short of its cores' worth is measured again and the best kept") {
   FakeProbe probe{{110, 120, 195, 100}};
   FmaPeak p = measureWith(probe, 2, 3);
   CHECK(p.all == 195);
@@ -62,7 +62,7 @@ TEST_CASE("a peak that stays short is marked busy after its tries") {
   CHECK(p.busy);
   CHECK(p.measured == 4); // the first and three more
   CHECK(probe.pauses == 3);
-  // Three quarters of 4 threads' worth is the bar: 290 of 400 is short.
+  // Three quarters of 4 cores' worth is the bar: 290 of 400 is short.
   FakeProbe four{{290, 310}};
   FmaPeak q = measureWith(four, 4, 3);
   CHECK(q.all == 310);
@@ -82,7 +82,7 @@ TEST_CASE("two threads of a core count as that core") {
   CHECK(measureWith(busy, 8, 3, 4).busy);
 }
 
-TEST_CASE("the machine's threads sit on at least one core each way") {
+TEST_CASE("two of the machine's threads sit on one core or two") {
   int threads = 2;
   int cores = physicalCores(threads);
   CHECK(cores >= 1);
