@@ -6,18 +6,16 @@
 //   peak [--json]
 #include "bench/peak.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <thread>
 
 using namespace cnnc;
 
 int main(int argc, char **argv) {
   bool json = argc > 1 && !std::strcmp(argv[1], "--json");
   bool avx512 = __builtin_cpu_supports("avx512f");
-  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   FmaPeak fma = measureFmaPeak(5);
+  const int threads = fma.threads;
   double read, copy;
   peakBandwidth(threads, read, copy);
   if (json) {

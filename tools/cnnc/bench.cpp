@@ -23,7 +23,6 @@
 #include <regex>
 #include <sstream>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
 
 namespace cnnc {
@@ -190,7 +189,6 @@ int bench(const Graph &g, const BenchOptions &o) {
     report = ss.str();
   }
 
-  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   FmaPeak fma = measureFmaPeak(3);
   double peak = fma.all;
   double median = percentile(times, 0.5), p10 = percentile(times, 0.1),
@@ -266,7 +264,7 @@ int bench(const Graph &g, const BenchOptions &o) {
               times.size(), static_cast<double>(o.batch) * 1000 / median);
   std::printf("%.1f GFLOP/s = %.0f%% of the measured %.0f GFLOP/s fp32 FMA peak (%d threads); "
               "compiled in %.1f s\n",
-              netGflops, 100 * netGflops / peak, peak, threads, compileS);
+              netGflops, 100 * netGflops / peak, peak, fma.threads, compileS);
   if (fma.busy)
     std::printf("note: %s\n", busyNote(fma).c_str());
   if (o.perLayer) {
