@@ -9,8 +9,10 @@ float64 reference by e2e_check.
 
 Each case is a network of convs (strided, dilated, grouped, padded
 asymmetrically, 1x1 with strides that skip columns), pools (ceil mode,
-padding), inception-like branches joined by concat, residual adds, LRN,
-batchnorm and activations, ending in a feature map, an fc or a softmax; a
+padding), inception-like branches joined by concat, residual adds, LRNs
+(their weight, power and offset drawn too; also in conv -> relu -> LRN ->
+maxpool chains as Caffe's, and with the pool before the LRN), batchnorm and
+activations, ending in a feature map, an fc or a softmax; a
 batch of 1 and one of 2-9 images; half the cases with a random schedule,
 a quarter for AVX2 (with --arm-runner, every case for AArch64 instead, run
 by that command). A failing case's .cnn and schedule stay in --dir (printed
@@ -138,6 +140,43 @@ class Net:
             return n, (c, oh, ow)
         return None
 
+    def lrn(self):
+        """An LRN's arguments: mostly a weight larger than Caffe's 0.0001, at
+        which the norm changes its input by about the tests' tolerance."""
+        rng = self.rng
+        args = [f"size={rng.choice([3, 5, 5, 7])}"]
+        if rng.random() < 0.8:
+            args.append(f"alpha={rng.choice([0.01, 0.1, 0.5, 1])}")
+        if rng.random() < 0.5:
+            args.append(f"beta={rng.choice([0.5, 0.6, 0.75, 1])}")
+        if rng.random() < 0.3:
+            args.append(f"k={rng.choice([0.5, 2])}")
+        return f"lrn({', '.join(args)})"
+
+    def normed_stage(self, x, shape):
+        """A conv -> relu -> lrn -> maxpool chain as Caffe's AlexNet (conv1,
+        conv2) and GoogLeNet (conv2) have, or conv -> relu -> maxpool -> lrn
+        as GoogLeNet's stem: the pool's row tasks compute the conv's and the
+        norm's rows, or the conv is computed at root (lrn_into_pool,
+        lrn_conv_at_root, lrn_conv_per_image)."""
+        rng = self.rng
+        c, h, w = shape
+        k = rng.choice([3, 5]) if min(h, w) >= 5 else 3
+        step = self.conv(x, shape, out=rng.choice([16, 32, 48, 64]), kernel=k, stride=1,
+                         pad=k // 2, act=False)
+        if step is None:
+            return None
+        n, (o, oh, ow) = step
+        ceil = rng.random() < 0.5
+        ph, pw = out_size(oh, 3, 2, 0, 0, 1, ceil), out_size(ow, 3, 2, 0, 0, 1, ceil)
+        pool = f"maxpool(kernel=3, stride=2{', ceil=true' if ceil else ''})"
+        if ph < 1 or pw < 1:
+            self.lines[-1] += f" -> relu -> {self.lrn()}"
+            return n, (o, oh, ow)
+        order = [self.lrn(), pool] if rng.random() < 0.7 else [pool, self.lrn()]
+        self.lines[-1] += " -> relu -> " + " -> ".join(order)
+        return n, (o, ph, pw)
+
     def inception(self, x, shape):
         """Branches of 1x1, 3x3 and pool+1x1 convs keeping H and W, joined."""
         rng = self.rng
@@ -187,20 +226,22 @@ def random_network(rng, index):
     x, shape = "data", (c, h, w)
     for _ in range(rng.randint(1, 6)):
         r = rng.random()
-        if r < 0.4:
+        if r < 0.36:
             step = net.conv(x, shape)
-        elif r < 0.55:
+        elif r < 0.5:
             step = net.pool(x, shape)
-        elif r < 0.7:
+        elif r < 0.64:
             step = net.inception(x, shape)
-        elif r < 0.78:
+        elif r < 0.72:
             step = net.residual(x, shape)
-        elif r < 0.86:
+        elif r < 0.8:
             step = net.strided_reads(x, shape)
-        elif r < 0.92:
+        elif r < 0.85:
             n = net.name("l")
-            net.lines.append(f"    {n} = lrn({x}, size={rng.choice([3, 5])})")
+            net.lines.append(f"    {n} = {x} -> {net.lrn()}")
             step = n, shape
+        elif r < 0.92:
+            step = net.normed_stage(x, shape)
         else:
             n = net.name("b")
             net.lines.append(f"    {n} = batchnorm({x}) -> relu")
