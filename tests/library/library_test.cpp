@@ -281,6 +281,33 @@ TEST_CASE("a batch whose buffers pass 2^31 bytes runs in parts, as each image al
   lib.free(m);
 }
 
+TEST_CASE("softmax of logits past exp's range is finite and sums to 1, as in PyTorch") {
+  auto built = test::build(CNNC_TEST_DIR "/library/softmax_large.cnn");
+  test::Library &lib = built->lib;
+  void *m = lib.load((built->dir + "/weights.safetensors").c_str());
+  REQUIRE(m != nullptr);
+  // Channel-major (C, H, W): three pixels of four channels each.
+  const std::vector<float> x = {1000, -1000, 90,   // channel 0
+                                999,  -1001, -200, // channel 1
+                                0,    -1000, 89,   // channel 2
+                                -50,  -3000, 0};   // channel 3
+  std::vector<float> y(x.size(), -1.0f);
+  REQUIRE(lib.run(m, x.data(), 1, y.data()) == 0);
+  for (size_t p = 0; p < 3; ++p) {
+    double top = -1e30, sum = 0;
+    for (size_t c = 0; c < 4; ++c)
+      top = std::max(top, static_cast<double>(x[c * 3 + p]));
+    for (size_t c = 0; c < 4; ++c)
+      sum += std::exp(x[c * 3 + p] - top);
+    for (size_t c = 0; c < 4; ++c) {
+      INFO("pixel " << p << ", channel " << c);
+      REQUIRE(std::isfinite(y[c * 3 + p]));
+      CHECK(y[c * 3 + p] == Approx(std::exp(x[c * 3 + p] - top) / sum).margin(1e-7));
+    }
+  }
+  lib.free(m);
+}
+
 TEST_CASE("a NaN in the input reaches the output through relus, as in PyTorch") {
   auto built = test::build(CNNC_TEST_DIR "/library/nan_relu.cnn");
   test::Library &lib = built->lib;
