@@ -171,6 +171,38 @@ TEST_CASE("extra tensors are ignored, BF16 and F16 weights are widened") {
   }
 }
 
+TEST_CASE("F16 weights widen exactly: subnormals, the largest half, signed zero, infinity") {
+  auto built = test::build(CNNC_TEST_DIR "/library/fc_identity.cnn");
+  test::Library &lib = built->lib;
+  // (half bits, the float they stand for): out.weight is [8, 1].
+  const std::vector<std::pair<uint16_t, float>> halves = {
+      {0x0001, 0x1p-24f},     {0x03ff, 0x3ffp-24f}, {0x8200, -0x1p-15f}, {0x0400, 0x1p-14f},
+      {0x3c01, 1 + 0x1p-10f}, {0x7bff, 65504.0f},   {0x8000, -0.0f},     {0x7c00, INFINITY}};
+  // Biases of -0, so that -0 * 1 + bias stays -0.
+  std::string weight, bias;
+  const float negativeZero = -0.0f;
+  for (const auto &half : halves) {
+    weight.append(reinterpret_cast<const char *>(&half.first), 2);
+    bias.append(reinterpret_cast<const char *>(&negativeZero), 4);
+  }
+  std::string header =
+      "{\"out.weight\":{\"dtype\":\"F16\",\"shape\":[8,1],\"data_offsets\":[0,16]},"
+      "\"out.bias\":{\"dtype\":\"F32\",\"shape\":[8],\"data_offsets\":[16,48]}}";
+  std::string path = built->dir + "/f16.safetensors";
+  std::ofstream(path, std::ios::binary) << file(header, weight + bias);
+  void *m = lib.load(path.c_str());
+  INFO(lib.lastError());
+  REQUIRE(m != nullptr);
+  float x = 1, y[8];
+  REQUIRE(lib.run(m, &x, 1, y) == 0);
+  for (size_t i = 0; i < halves.size(); ++i) {
+    INFO("half 0x" << std::hex << halves[i].first);
+    CHECK(y[i] == halves[i].second);
+    CHECK(std::signbit(y[i]) == std::signbit(halves[i].second));
+  }
+  lib.free(m);
+}
+
 TEST_CASE("damaged weight files never crash the loader") {
   test::Library &lib = tiny().lib;
   std::string valid = safetensorsBytes(good());
