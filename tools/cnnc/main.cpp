@@ -371,6 +371,15 @@ bool endsWith(const std::string &s, const std::string &tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
+// `s` as one word of a POSIX shell command: in single quotes, each quote in
+// it closed, escaped and reopened.
+std::string shellWord(const std::string &s) {
+  std::string out = "'";
+  for (char ch : s)
+    out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return out + "'";
+}
+
 int drawGraph(const Options &o, const Graph &g) {
   std::ostringstream dot;
   printDot(dot, g);
@@ -387,7 +396,7 @@ int drawGraph(const Options &o, const Graph &g) {
   std::string tmpSvg = o.output + ".tmp." + std::to_string(getpid());
   if (writeOutput(tmpDot, dot.str()))
     return 1;
-  std::string cmd = "dot -Tsvg '" + tmpDot + "' -o '" + tmpSvg + "'";
+  std::string cmd = "dot -Tsvg " + shellWord(tmpDot) + " -o " + shellWord(tmpSvg);
   int rc = std::system(cmd.c_str());
   std::remove(tmpDot.c_str());
   if (rc != 0 || std::rename(tmpSvg.c_str(), o.output.c_str()) != 0) {
