@@ -175,6 +175,18 @@ TEST_CASE("schedule file errors name the place and what was expected") {
           std::string("s.json:1:23: '") + literal + "' is not a number");
   CHECK(errorOf("{\"cpu\": {\"fc_unroll\": 2.0e0}}") == "no error");
   CHECK(errorOf("{\"cpu\": tru}") == "s.json:1:9: expected a JSON value");
+  // A flag's value of each other JSON kind names that kind.
+  for (auto [value, kind] : {std::pair{"\"yes\"", "a string"},
+                             {"null", "null"},
+                             {"[true]", "an array"},
+                             {"{}", "an object"}})
+    CHECK(errorOf(std::string("{\"cpu\": {\"pool_into_conv\": ") + value + "}}") ==
+          std::string("s.json:1:28: 'pool_into_conv' takes true or false, not ") + kind);
+  CHECK(errorOf("{\"cpu\": true}") ==
+        "s.json:1:9: \"cpu\" takes an object of parameters, not true or false");
+  CHECK(errorOf("{\"cpu\": {}, \"cpu\": {}}") == "s.json:1:13: \"cpu\" is given twice");
+  CHECK(errorOf("{\"cpu\": {\"fc_unroll") == "s.json:1:10: this string has no closing '\"'");
+  CHECK(errorOf("{\"cpu\": {\"fc_unroll\\") == "s.json:1:10: this string has no closing '\"'");
   CHECK_THROWS_WITH(readScheduleFile("/nonexistent/s.json"),
                     "cannot read the schedule file '/nonexistent/s.json'");
 }
