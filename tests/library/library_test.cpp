@@ -265,6 +265,26 @@ TEST_CASE("cnnc run's .npy input is read back as written, its errors named and n
   CHECK(error(made) == "'" + made +
                            "' holds '<f8' data; cnnc run takes float32 ('<f4') in C order "
                            "(numpy: x.astype(numpy.float32))");
+  // A 1-d shape as numpy writes it, "(6,)", reads back.
+  REQUIRE(readNpy(npy("6,", 6), shape, data, reason));
+  CHECK(shape == std::vector<int64_t>{6});
+  // Version 2 headers: a 4-byte length.
+  std::string v2 = "\x93NUMPY";
+  v2 += '\x02';
+  v2 += '\x00';
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }\n";
+  std::string length = {static_cast<char>(header.size()), '\0', '\0', '\0'};
+  REQUIRE(readNpy(writeFile("v2.npy", v2 + length + header + std::string(8, '\0')), shape, data,
+                  reason));
+  CHECK(shape == std::vector<int64_t>{1, 2});
+  CHECK(error(writeFile("v2short.npy", v2 + "\x05\x05\x05")).find("is truncated") !=
+        std::string::npos);
+  CHECK(error(writeFile("v2past.npy", v2 + length + "{'descr'")).find("is truncated") !=
+        std::string::npos);
+  header = "{'descr': '<f4', 'fortran_order': False}\n";
+  length[0] = static_cast<char>(header.size());
+  made = writeFile("noshape.npy", v2 + length + header);
+  CHECK(error(made) == "'" + made + "': no shape in the header");
   made = npy("2, 3", 6, "<f4", "True");
   CHECK(error(made) == "'" + made +
                            "' holds '<f4' data in Fortran order; cnnc run takes float32 ('<f4') "
