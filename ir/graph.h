@@ -82,6 +82,11 @@ struct Node {
   int64_t params = 0, macs = 0;
   int64_t rf[2] = {1, 1};   // receptive field [h, w] in input pixels
   int64_t jump[2] = {1, 1}; // input pixels between adjacent outputs
+  // After a flatten (and the ops that keep its channels apart): the
+  // receptive field of a layer that combines its channels, the whole plane
+  // flattened into them; else 0. `rfOfPlane`: this layer's rf is that.
+  int64_t planeRf[2] = {0, 0};
+  bool rfOfPlane = false;
 };
 
 class Graph {

@@ -296,11 +296,21 @@ bool inferAdd(InferCtx &c) {
   return inferSame(c);
 }
 
+// Each element of a flatten's output is one position's: its rf is its
+// input's. Its planeRf is what a layer sees that combines its channels: the
+// whole plane (language-notes.md, "Figures").
 bool inferFlatten(InferCtx &c) {
   auto n = product(c.in[0].c, c.in[0].h, c.in[0].w);
   if (!n)
     return tooLarge(c, "element count");
   c.node.shape = {*n, 1, 1};
+  int64_t rf[2] = {c.node.rf[0], c.node.rf[1]}, jump[2] = {c.node.jump[0], c.node.jump[1]};
+  wholePlane(c);
+  for (int i = 0; i < 2; ++i) {
+    c.node.planeRf[i] = std::max(c.node.planeRf[i], c.node.rf[i]);
+    c.node.rf[i] = rf[i];
+    c.node.jump[i] = jump[i];
+  }
   return true;
 }
 
@@ -415,6 +425,7 @@ bool inferNode(InferCtx &ctx) {
   for (int i = 0; i < 2; ++i) {
     n.rf[i] = 1;
     n.jump[i] = 1;
+    n.planeRf[i] = 0;
   }
   for (int id : n.inputs) {
     const Node &src = ctx.graph.node(id);
@@ -422,10 +433,20 @@ bool inferNode(InferCtx &ctx) {
     for (int i = 0; i < 2; ++i) {
       n.rf[i] = std::max(n.rf[i], src.rf[i]);
       n.jump[i] = std::max(n.jump[i], src.jump[i]);
+      n.planeRf[i] = std::max(n.planeRf[i], src.planeRf[i]);
     }
   }
   if (!opInfo(n.op).infer(ctx) || !ctx.ok)
     return false;
+  // A conv, fc or softmax combines its input's channels: after a flatten,
+  // the positions flattened into them (an LRN's few channels: not counted).
+  n.rfOfPlane = false;
+  if (n.op == OpKind::Conv || n.op == OpKind::Fc || n.op == OpKind::Softmax)
+    for (int i = 0; i < 2; ++i)
+      if (n.planeRf[i] > n.rf[i]) {
+        n.rf[i] = n.planeRf[i];
+        n.rfOfPlane = true;
+      }
   int64_t params = 0;
   for (const auto &w : n.weights) {
     if (!w.counted)

@@ -139,8 +139,18 @@ std::string explainNode(const Graph &g, const Node &n) {
     line("MACs:", withCommas(in->shape.c * in->shape.h * in->shape.w) + " inputs (" +
                       joinDims(in->shape.dims()) + ") x " + withCommas(a.out) +
                       " outputs = " + withCommas(n.macs));
-  if (windowed) {
+  if (n.rfOfPlane) {
+    line("RF:", "the whole plane flattened into its input's channels, " + rfStr(n));
+  } else if (windowed) {
     line("RF:", rfArithmetic(*in, n, a.kernel, a.dilation, a.stride));
+  } else if (n.op == OpKind::Flatten) {
+    Node plane = n; // the figures of a layer reading the whole plane
+    plane.rf[0] = n.planeRf[0];
+    plane.rf[1] = n.planeRf[1];
+    int64_t size[2] = {in->shape.h, in->shape.w}, one[2] = {1, 1};
+    line("RF:", "each element one position's, " + rfStr(n));
+    line("", "a layer combining its channels sees the whole plane: " +
+                 rfArithmetic(*in, plane, size, one, one));
   } else if (n.op == OpKind::Fc || n.op == OpKind::GlobalAvgPool) {
     int64_t size[2] = {in->shape.h, in->shape.w}, one[2] = {1, 1};
     line("RF:", "the whole input: " + rfArithmetic(*in, n, size, one, size));

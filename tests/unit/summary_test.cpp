@@ -29,6 +29,28 @@ const cnnc::Node &layer(const cnnc::Graph &g, const std::string &name) {
 
 cnnc::Shape shape(int64_t c, int64_t h, int64_t w) { return {c, h, w}; }
 
+// The network `text` elaborated (as the file "net.cnn").
+std::unique_ptr<cnnc::Graph> source(const std::string &text) {
+  cnnc::ReadFile read = [&](const std::string &p, std::string &t, std::string &real,
+                            std::string &) {
+    t = text;
+    real = p;
+    return true;
+  };
+  cnnc::SourceManager sm;
+  cnnc::DiagEngine diag(sm);
+  auto g = cnnc::compileFile("net.cnn", sm, diag, read);
+  INFO(diag.str());
+  REQUIRE(g != nullptr);
+  return g;
+}
+
+int64_t rf(const cnnc::Graph &g, const std::string &name) {
+  const cnnc::Node &n = layer(g, name);
+  CHECK(n.rf[0] == n.rf[1]);
+  return n.rf[0];
+}
+
 } // namespace
 
 TEST_CASE("AlexNet (Caffe): 60,965,224 parameters and conv1 105,415,200 MACs") {
@@ -126,4 +148,27 @@ TEST_CASE("summary --json lists weights in language.md order") {
                   "\"conv1.bn.bias\", \"shape\": [64]}, {\"name\": \"conv1.bn.running_mean\", "
                   "\"shape\": [64]}, {\"name\": \"conv1.bn.running_var\", \"shape\": [64]}]}") !=
         std::string::npos);
+}
+
+// A layer that combines the channels of a flattened map sees every position
+// flattened into them, as the same layer reading the map itself does
+// (torchvision's AlexNet flattens before its classifier); the flatten's own
+// elements are each one position's.
+TEST_CASE("an fc after a flatten sees the whole plane flattened") {
+  const std::string head =
+      "network n(data: [3, 32, 32]) {\n"
+      "    a = conv(data, 8, kernel=3, stride=2, pad=1) -> maxpool(kernel=2)\n";
+  auto direct = source(head + "    return fc(a, 10)\n}\n");
+  auto flat = source(head + "    f = flatten(a) -> dropout(0.5)\n"
+                            "    c = conv(f, 6, kernel=1)\n"
+                            "    s = softmax(f)\n"
+                            "    return concat(fc(f, 10), c, s)\n}\n");
+  // a: 3 + (2 - 1) x 2 = 5, j = 4, 8 x 8 positions: 5 + (8 - 1) x 4 = 33.
+  CHECK(rf(*direct, "a/maxpool") == 5);
+  CHECK(rf(*direct, "output") == 33);
+  CHECK(rf(*flat, "f/flatten") == 5);
+  CHECK(rf(*flat, "f/dropout") == 5);
+  CHECK(rf(*flat, "c") == 33);
+  CHECK(rf(*flat, "s") == 33);
+  CHECK(rf(*flat, "output") == 33);
 }
