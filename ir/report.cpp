@@ -99,7 +99,8 @@ std::string rfArithmetic(const Node &in, const Node &n, const int64_t k[2], cons
 }
 
 // The lines that explain node n's figures, each "  what:  how\n"; empty
-// for ops whose figures are their input's (elementwise ops, LRN, softmax).
+// for ops whose figures are their input's (elementwise ops, LRN, softmax but
+// one that combines flattened positions).
 std::string explainNode(const Graph &g, const Node &n) {
   std::string lines;
   auto line = [&lines](const char *what, const std::string &how) {
