@@ -1,6 +1,6 @@
 // The frontend answers every input cleanly: junk, deep nesting, huge numbers,
 // import cycles, runaway block expansion.
-#include "frontend/elaborate.h"
+#include "tests/unit/compile_text.h"
 
 #include <catch2/catch.hpp>
 
@@ -9,37 +9,8 @@
 
 namespace {
 
-struct Result {
-  std::unique_ptr<cnnc::Graph> graph;
-  int errors = 0;
-  int warnings = 0;
-  std::string text;
-};
-
-// Compiles in-memory files; "main.cnn" is the one compiled.
-Result compile(const std::map<std::string, std::string> &files) {
-  cnnc::ReadFile read = [&](const std::string &path, std::string &text, std::string &real,
-                            std::string &reason) {
-    auto it = files.find(path);
-    if (it == files.end()) {
-      reason = "No such file or directory";
-      return false;
-    }
-    text = it->second;
-    real = path;
-    return true;
-  };
-  Result r;
-  cnnc::SourceManager sm;
-  cnnc::DiagEngine diag(sm);
-  r.graph = cnnc::compileFile("main.cnn", sm, diag, read);
-  r.errors = diag.errors();
-  r.warnings = diag.warnings();
-  r.text = diag.str();
-  return r;
-}
-
-Result compile(const std::string &text) { return compile({{"main.cnn", text}}); }
+using cnnc::test::compile;
+using cnnc::test::Result;
 
 bool contains(const std::string &s, const std::string &part) {
   return s.find(part) != std::string::npos;

@@ -1,6 +1,7 @@
 // The figures of the four examples, and every layer shape of GoogLeNet.
 #include "frontend/elaborate.h"
 #include "ir/report.h"
+#include "tests/unit/compile_text.h"
 
 #include <catch2/catch.hpp>
 
@@ -29,20 +30,13 @@ const cnnc::Node &layer(const cnnc::Graph &g, const std::string &name) {
 
 cnnc::Shape shape(int64_t c, int64_t h, int64_t w) { return {c, h, w}; }
 
-// The network `text` elaborated (as the file "net.cnn").
+// The network `text` elaborated, without a warning.
 std::unique_ptr<cnnc::Graph> source(const std::string &text) {
-  cnnc::ReadFile read = [&](const std::string &p, std::string &t, std::string &real,
-                            std::string &) {
-    t = text;
-    real = p;
-    return true;
-  };
-  cnnc::SourceManager sm;
-  cnnc::DiagEngine diag(sm);
-  auto g = cnnc::compileFile("net.cnn", sm, diag, read);
-  INFO(diag.str());
-  REQUIRE(g != nullptr);
-  return g;
+  cnnc::test::Result r = cnnc::test::compile(text);
+  INFO(r.text);
+  REQUIRE(r.graph != nullptr);
+  CHECK(r.warnings == 0);
+  return std::move(r.graph);
 }
 
 int64_t rf(const cnnc::Graph &g, const std::string &name) {
