@@ -140,18 +140,21 @@ bool windows(InferCtx &c, bool isPool) {
   return true;
 }
 
-// Receptive field of an op that reads its whole input plane at once.
-void wholePlane(InferCtx &c) {
+// Receptive field `r` and jump `j` (the input's on entry) of an op that
+// reads its whole input plane at once.
+void wholePlane(const InferCtx &c, int64_t r[2], int64_t j[2]) {
   int64_t size[2] = {c.in[0].h, c.in[0].w};
   for (int i = 0; i < 2; ++i) {
-    auto rf = mulChecked(size[i] - 1, c.node.jump[i]);
-    auto j = mulChecked(c.node.jump[i], size[i]);
-    if (rf && j && addChecked(c.node.rf[i], *rf)) {
-      c.node.rf[i] += *rf;
-      c.node.jump[i] = *j;
+    auto rf = mulChecked(size[i] - 1, j[i]);
+    auto jump = mulChecked(j[i], size[i]);
+    if (rf && jump && addChecked(r[i], *rf)) {
+      r[i] += *rf;
+      j[i] = *jump;
     }
   }
 }
+
+void wholePlane(InferCtx &c) { wholePlane(c, c.node.rf, c.node.jump); }
 
 bool tooLarge(InferCtx &c, const char *what) {
   c.error("", std::string(what) + " too large to count");
@@ -304,13 +307,10 @@ bool inferFlatten(InferCtx &c) {
   if (!n)
     return tooLarge(c, "element count");
   c.node.shape = {*n, 1, 1};
-  int64_t rf[2] = {c.node.rf[0], c.node.rf[1]}, jump[2] = {c.node.jump[0], c.node.jump[1]};
-  wholePlane(c);
-  for (int i = 0; i < 2; ++i) {
-    c.node.planeRf[i] = std::max(c.node.planeRf[i], c.node.rf[i]);
-    c.node.rf[i] = rf[i];
-    c.node.jump[i] = jump[i];
-  }
+  int64_t plane[2] = {c.node.rf[0], c.node.rf[1]}, jump[2] = {c.node.jump[0], c.node.jump[1]};
+  wholePlane(c, plane, jump);
+  for (int i = 0; i < 2; ++i)
+    c.node.planeRf[i] = std::max(c.node.planeRf[i], plane[i]);
   return true;
 }
 

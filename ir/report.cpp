@@ -82,18 +82,18 @@ std::string joinDims(const std::vector<int64_t> &dims) {
 
 // "r_in + (k - 1) [x d] x j_in = r[, j = j_in x s = j]" on each axis, or
 // once where both read the same; `k` and `s` per axis (a window's kernel and
-// stride, or the whole plane's size twice).
-std::string rfArithmetic(const Node &in, const Node &n, const int64_t k[2], const int64_t d[2],
-                         const int64_t s[2]) {
+// stride, or the whole plane's size twice); `r` and `j` the result's.
+std::string rfArithmetic(const Node &in, const int64_t r[2], const int64_t j[2], const int64_t k[2],
+                         const int64_t d[2], const int64_t s[2]) {
   std::string axis[2];
   for (int i = 0; i < 2; ++i) {
     using std::to_string;
     axis[i] = to_string(in.rf[i]) + " + (" + to_string(k[i]) + " - 1) x " +
               (d[i] > 1 ? to_string(d[i]) + " x " : "") + to_string(in.jump[i]) + " = " +
-              to_string(n.rf[i]);
+              to_string(r[i]);
     if (s[i] != 1)
       axis[i] +=
-          ", j = " + to_string(in.jump[i]) + " x " + to_string(s[i]) + " = " + to_string(n.jump[i]);
+          ", j = " + to_string(in.jump[i]) + " x " + to_string(s[i]) + " = " + to_string(j[i]);
   }
   return axis[0] == axis[1] ? axis[0] : "height " + axis[0] + "; width " + axis[1];
 }
@@ -143,18 +143,15 @@ std::string explainNode(const Graph &g, const Node &n) {
   if (n.rfOfPlane) {
     line("RF:", "the whole plane flattened into its input's channels, " + rfStr(n));
   } else if (windowed) {
-    line("RF:", rfArithmetic(*in, n, a.kernel, a.dilation, a.stride));
+    line("RF:", rfArithmetic(*in, n.rf, n.jump, a.kernel, a.dilation, a.stride));
   } else if (n.op == OpKind::Flatten) {
-    Node plane = n; // the figures of a layer reading the whole plane
-    plane.rf[0] = n.planeRf[0];
-    plane.rf[1] = n.planeRf[1];
     int64_t size[2] = {in->shape.h, in->shape.w}, one[2] = {1, 1};
     line("RF:", "each element one position's, " + rfStr(n));
     line("", "a layer combining its channels sees the whole plane: " +
-                 rfArithmetic(*in, plane, size, one, one));
+                 rfArithmetic(*in, n.planeRf, n.jump, size, one, one));
   } else if (n.op == OpKind::Fc || n.op == OpKind::GlobalAvgPool) {
     int64_t size[2] = {in->shape.h, in->shape.w}, one[2] = {1, 1};
-    line("RF:", "the whole input: " + rfArithmetic(*in, n, size, one, size));
+    line("RF:", "the whole input: " + rfArithmetic(*in, n.rf, n.jump, size, one, size));
   } else if (n.op == OpKind::Concat || n.op == OpKind::Add) {
     line("RF:", "the largest of its inputs', " + rfStr(n));
   }
