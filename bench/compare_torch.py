@@ -3,7 +3,7 @@
 interleaved in one process, and prints medians and ratios.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
-        /usr/bin/python3 bench/compare_torch.py --cnnc build/cnnc [--nets alexnet,googlenet]
+        /usr/bin/python3 bench/compare_torch.py --cnnc build/cnnc [--nets alexnet,googlenet,resnet18]
         [--batches 1,8] [--rounds 6] [--seconds 0.5] [--pair-seconds 10] [--no-caffe]
         [--caffe-without-lrn] [--reference-blas] [--peak build/peak]
 
@@ -145,11 +145,14 @@ def faster_load(times):
 
 def caffe_library(cnnc, net, tmp, without_lrn=False):
     """The Caffe-style example of `net` compiled, with random weights, loaded
-    twice: ([(lib, handle), (lib, handle)], summary); None where
-    `without_lrn` and the example has no LRN in a chain (`-> lrn(...)`) to
-    leave out. Without its LRNs the network has the same weights and
-    multiply-adds (an LRN has neither)."""
+    twice: ([(lib, handle), (lib, handle)], summary); None where there is no
+    Caffe-style example of `net` (ResNet-18), or where `without_lrn` and the
+    example has no LRN in a chain (`-> lrn(...)`) to leave out. Without its
+    LRNs the network has the same weights and multiply-adds (an LRN has
+    neither)."""
     cnn_file = os.path.join(parity.ROOT, "examples", net + ".cnn")
+    if not os.path.exists(cnn_file):
+        return None
     suffix = "_caffe_nolrn" if without_lrn else "_caffe"
     if without_lrn:
         with open(cnn_file) as f:

@@ -3,7 +3,7 @@
 examples/torchvision/NET.cnn agree on the same weights within 1e-4.
 
 Run by Debian's /usr/bin/python3 (python3-torch, python3-torchvision):
-    parity.py --cnnc build/cnnc --net alexnet|googlenet [--batches 1,2]
+    parity.py --cnnc build/cnnc --net alexnet|googlenet|resnet18 [--batches 1,2]
 
 Weights are randomized so that activations stay of order 1 (He-normal conv
 and fc weights, small non-zero biases, batchnorm with non-trivial statistics;
@@ -34,6 +34,8 @@ TOLERANCE = 1e-4
 def build_torch(net):
     if net == "alexnet":
         return torchvision.models.alexnet(weights=None)
+    if net == "resnet18":
+        return torchvision.models.resnet18(weights=None)
     return torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=False,
                                         transform_input=False)
 
@@ -95,7 +97,7 @@ def cnnc_weights(cnnc, cnn_file, model):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cnnc", required=True)
-    ap.add_argument("--net", required=True, choices=["alexnet", "googlenet"])
+    ap.add_argument("--net", required=True, choices=["alexnet", "googlenet", "resnet18"])
     ap.add_argument("--batches", default="1,2")
     args = ap.parse_args()
     torch.set_num_threads(2)
