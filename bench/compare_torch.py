@@ -146,7 +146,7 @@ def faster_load(times):
 def caffe_library(cnnc, net, tmp, without_lrn=False):
     """The Caffe-style example of `net` compiled, with random weights, loaded
     twice: ([(lib, handle), (lib, handle)], summary); None where there is no
-    Caffe-style example of `net` (ResNet-18), or where `without_lrn` and the
+    Caffe-style example of `net` (the ResNets), or where `without_lrn` and the
     example has no LRN in a chain (`-> lrn(...)`) to leave out. Without its
     LRNs the network has the same weights and multiply-adds (an LRN has
     neither)."""
