@@ -3,7 +3,7 @@
 interleaved in one process, and prints medians and ratios.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
-        /usr/bin/python3 bench/compare_torch.py --cnnc build/cnnc [--nets alexnet,googlenet,resnet18]
+        /usr/bin/python3 bench/compare_torch.py --cnnc build/cnnc [--nets alexnet,googlenet,resnet18,resnet50]
         [--batches 1,8] [--rounds 6] [--seconds 0.5] [--pair-seconds 10] [--no-caffe]
         [--caffe-without-lrn] [--reference-blas] [--peak build/peak]
 
@@ -247,7 +247,9 @@ def describe_peak(when, p):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cnnc", required=True)
-    ap.add_argument("--nets", default="alexnet,googlenet")
+    ap.add_argument("--nets", default="alexnet,googlenet",
+                    help="examples/torchvision/NET.cnn to time, comma-separated: alexnet, "
+                         "googlenet, resnet18, resnet50")
     ap.add_argument("--batches", default="1,8")
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--seconds", type=float, default=0.5)
