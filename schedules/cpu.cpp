@@ -1198,9 +1198,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
     case OpKind::Flatten:
       l.value.compute_root();
       rowsParallel(l.value, v.c, s.c, p, v.y, v.n);
-      // Read by ResNet-50's 1x1 convs; left dense where a part of the
-      // network ends or begins (the buffer between parts is the runtime's).
-      if (node.op == OpKind::Add && node.id != net.cut && node.id != net.last)
+      if (node.op == OpKind::Add) // read by ResNet-50's 1x1 convs
         padPixels(l.value, v.c, s.c);
       break;
     }
