@@ -3,7 +3,8 @@
 interleaved in one process, and prints medians and ratios.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
-        /usr/bin/python3 bench/compare_torch.py --cnnc build/cnnc [--nets alexnet,googlenet,resnet18,resnet50]
+        /usr/bin/python3 bench/compare_torch.py --cnnc build/cnnc
+        [--nets alexnet,googlenet,resnet18,resnet50,squeezenet1_1,vgg16]
         [--batches 1,8] [--rounds 6] [--seconds 0.5] [--pair-seconds 10] [--no-caffe]
         [--caffe-without-lrn] [--reference-blas] [--peak build/peak]
 
@@ -249,7 +250,7 @@ def main():
     ap.add_argument("--cnnc", required=True)
     ap.add_argument("--nets", default="alexnet,googlenet",
                     help="examples/torchvision/NET.cnn to time, comma-separated: alexnet, "
-                         "googlenet, resnet18, resnet50")
+                         "googlenet, resnet18, resnet50, squeezenet1_1, vgg16")
     ap.add_argument("--batches", default="1,8")
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--seconds", type=float, default=0.5)

@@ -3,7 +3,8 @@
 examples/torchvision/NET.cnn agree on the same weights within 1e-4.
 
 Run by Debian's /usr/bin/python3 (python3-torch, python3-torchvision):
-    parity.py --cnnc build/cnnc --net alexnet|googlenet|resnet18|resnet50 [--batches 1,2]
+    parity.py --cnnc build/cnnc --net alexnet|googlenet|resnet18|resnet50|squeezenet1_1|vgg16
+              [--batches 1,2]
 
 Weights are randomized so that activations stay of order 1 (He-normal conv
 and fc weights, small non-zero biases, batchnorm with non-trivial statistics;
@@ -29,17 +30,16 @@ import torchvision
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 TOLERANCE = 1e-4
+NETS = ["alexnet", "googlenet", "resnet18", "resnet50", "squeezenet1_1", "vgg16"]
 
 
 def build_torch(net):
     if net == "alexnet":
         return torchvision.models.alexnet(weights=None)
-    if net == "resnet18":
-        return torchvision.models.resnet18(weights=None)
-    if net == "resnet50":
-        return torchvision.models.resnet50(weights=None)
-    return torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=False,
-                                        transform_input=False)
+    if net == "googlenet":
+        return torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=False,
+                                            transform_input=False)
+    return getattr(torchvision.models, net)(weights=None)
 
 
 def randomize(model, gen):
@@ -99,7 +99,7 @@ def cnnc_weights(cnnc, cnn_file, model):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cnnc", required=True)
-    ap.add_argument("--net", required=True, choices=["alexnet", "googlenet", "resnet18", "resnet50"])
+    ap.add_argument("--net", required=True, choices=NETS)
     ap.add_argument("--batches", default="1,2")
     args = ap.parse_args()
     torch.set_num_threads(2)
