@@ -133,6 +133,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"conv_max_pixels", &CpuParams::convMaxPixels, nullptr, 1, 64},
       {"conv_fmas_per_cycle", &CpuParams::convFmasPerCycle, nullptr, 1, 4},
       {"conv_unroll", &CpuParams::convUnroll, nullptr, 1, 64},
+      {"conv_prefetch_pixels", &CpuParams::convPrefetchPixels, nullptr, 0, 1 << 10},
       {"conv_block_tasks_below", &CpuParams::convBlockTasksBelow, nullptr, 0, 1 << 20},
       {"conv_into_concat", nullptr, &CpuParams::convIntoConcat, 0, 1},
       {"pool_into_conv", nullptr, &CpuParams::poolIntoConv, 0, 1},
@@ -252,9 +253,11 @@ void rowsParallel(Stage st, VarOrRVar ch, int64_t channels, const CpuParams &p, 
 // peak with 1024 channels, 87 % with 1040; 85 % and 88 % with 512 and 528,
 // 2 KB apart, left as they are; `cnnc bench --per-layer`, batch 8,
 // 2026-12-07).
+int64_t pixelStride(int64_t channels) { return channels % 1024 == 0 ? channels + 16 : channels; }
+
 void padPixels(Func f, Var c, int64_t channels) {
-  if (channels % 1024 == 0)
-    f.bound_storage(c, static_cast<int>(channels + 16));
+  if (pixelStride(channels) != channels)
+    f.bound_storage(c, static_cast<int>(pixelStride(channels)));
 }
 
 // A reduction's update vectorized over channels; the tail is guarded, since
@@ -279,15 +282,25 @@ VarOrRVar likeAxis(const VarOrRVar &axis, const std::string &name) {
 
 // A conv's reduction over input channels `rx` split by convUnroll, halved
 // until it divides their number, the inner part unrolled.
-void unrollChannels(Stage update, RVar rx, const CpuParams &p, const std::string &suffix) {
+// A direct conv's loop over steps of its reduction over input channels: the
+// update `core` runs it, `channels` input channels a step.
+struct ChannelStep {
+  Func core;
+  RVar loop;
+  int channels = 1;
+};
+
+ChannelStep unrollChannels(Stage update, Func core, RVar rx, const CpuParams &p,
+                           const std::string &suffix) {
   std::optional<int64_t> channels = Internal::as_const_int(rx.extent());
   int unroll = p.convUnroll;
   while (unroll > 1 && channels && *channels % unroll != 0)
     unroll /= 2;
-  if (unroll > 1) {
-    RVar rco("rxo" + suffix), rci("rxi" + suffix);
-    update.split(rx, rco, rci, unroll).unroll(rci);
-  }
+  if (unroll <= 1)
+    return {core, rx, 1};
+  RVar rco("rxo" + suffix), rci("rxi" + suffix);
+  update.split(rx, rco, rci, unroll).unroll(rci);
+  return {core, rco, unroll};
 }
 
 // The register-tiled convolution of apps/conv_layer: a tile of `block`
@@ -302,10 +315,11 @@ void unrollChannels(Stage update, RVar rx, const CpuParams &p, const std::string
 // Returns the loop of its parallel tasks, named uniquely for `st`, for
 // Funcs that each task computes for itself (LoopLevel(owner, it)): a row of
 // output where the layer has convBlockTasksBelow rows or more, else a
-// (row, channel block) pair.
+// (row, channel block) pair. Its reduction's loop over steps of input
+// channels, where it has one, goes to `step`.
 VarOrRVar convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int block, int64_t width,
                    int64_t height, const CpuParams &p, const Vars &v, const std::string &suffix,
-                   bool parallel = true) {
+                   bool parallel = true, std::optional<ChannelStep> *step = nullptr) {
   int pixels = convTilePixels(block / p.vec, width, layoutOptions(p));
   // Tiles are sized for the layer's whole width; a consumer that reads fewer
   // columns (a strided 1x1 conv) would have a tile wider than what it needs
@@ -354,8 +368,10 @@ VarOrRVar convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int bl
   std::optional<int64_t> channels = Internal::as_const_int(r.x.extent());
   if (channels && *channels <= p.convUnroll) // e.g. the RGB input: no loop at all
     core.update().unroll(r.x);
+  else if (step)
+    *step = unrollChannels(core.update(), core, r.x, p, suffix);
   else
-    unrollChannels(core.update(), r.x, p, suffix);
+    unrollChannels(core.update(), core, r.x, p, suffix);
   return taskLoop;
 }
 
@@ -565,7 +581,7 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   else
     update.reorder(v.c, t, r.x, e);
   update.vectorize(v.c, p.vec).unroll(v.c).unroll(t);
-  unrollChannels(update, r.x, p, suffix); // a group's input channels
+  unrollChannels(update, product, r.x, p, suffix); // a group's input channels
 }
 
 // Computed at `within` (a consumer's task loop) where given, else at root.
@@ -581,11 +597,13 @@ void computeIn(Func f, const std::optional<LoopLevel> &within) {
 // it that it reads (convIntoPool); all of them where `wholeImages` (its
 // channel tasks). `imageLevel`: where a Winograd conv that would be at root
 // is computed instead, in its own parallel tasks (the loop over images of
-// the pool that reads it through an LRN: lrnConvPerImage).
+// the pool that reads it through an LRN: lrnConvPerImage). `step`: where a
+// direct conv of one group puts its reduction's step (convTile).
 void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
                   std::optional<Func> pool, std::optional<LoopLevel> within, const CpuParams &p,
                   const Vars &v, bool wholeImages = false,
-                  std::optional<LoopLevel> imageLevel = std::nullopt) {
+                  std::optional<LoopLevel> imageLevel = std::nullopt,
+                  std::optional<ChannelStep> *step = nullptr) {
   const Shape &s = node.shape;
   int64_t inChannels = g.node(node.inputs[0]).shape.c;
   if (l.winograd) {
@@ -648,7 +666,7 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
   if (l.parts.size() == 1) {
     computeIn(l.tiles[0], within);
     VarOrRVar task = convTile(l.tiles[0], l.tiles[0], v.c, l.parts[0], l.reduce, l.block, s.w, s.h,
-                              p, v, "_" + l.tiles[0].name(), !within);
+                              p, v, "_" + l.tiles[0].name(), !within, step);
     if (stemRows)
       schedulePadded(l.padded, inChannels, p, v, within ? *within : LoopLevel(l.tiles[0], task));
     if (pool)
@@ -882,8 +900,10 @@ int lrnAfterPool(const Graph &g, const LoweredNet &net, const Node &pool, const 
 }
 
 // `fusedPools`: pool id -> the conv whose row tasks compute it, or -1.
+// `steps`: conv id -> its reduction's step, set for the convs tiled here.
 void scheduleConcat(const Graph &g, const Node &node, LoweredNet &net,
-                    const std::vector<int> &fusedPools, const CpuParams &p, const Vars &v) {
+                    const std::vector<int> &fusedPools, const CpuParams &p, const Vars &v,
+                    std::vector<std::optional<ChannelStep>> &steps) {
   Lowered &l = net.nodes[static_cast<size_t>(node.id)];
   l.value.compute_root();
   for (size_t i = 0; i < node.inputs.size(); ++i) {
@@ -903,11 +923,74 @@ void scheduleConcat(const Graph &g, const Node &node, LoweredNet &net,
       continue;
     }
     VarOrRVar task = convTile(l.value, st, l.updates[i].x, c.parts[0], c.reduce, c.block, s.w, s.h,
-                              p, v, suffix);
+                              p, v, suffix, true, &steps[static_cast<size_t>(conv)]);
     int pool = g.node(conv).inputs[0];
     if (fusedPools[static_cast<size_t>(pool)] == conv)
       net.nodes[static_cast<size_t>(pool)].value.compute_at(LoopLevel(l.value, task));
   }
+}
+
+// A 1x1 conv's register tile broadcasts each input value from memory once,
+// for all its output channels: where these are few (SqueezeNet's squeeze
+// convs, 16-64 of them; GoogLeNet's 5x5 reduce convs, 16-48), it needs an
+// input cache line every few FMAs. An input written a layer before, for a
+// whole call or share, comes from L3 or memory, and the tile's pixels are
+// 14 streams at once, which the hardware prefetchers did not keep ahead of
+// (SqueezeNet's fire3.s, 128 -> 16 channels 55 wide, at 33-36 % of the peak;
+// `perf annotate`: the FMAs of each step's first channel, whose broadcast
+// starts a line, took the samples). So each step of the reduction
+// prefetches the lines that the same step will read convPrefetchPixels
+// pixels ahead: the same channels, that many pixel strides on (a tile
+// after next, or the next row's first pixels at the end of a row). Halide
+// prefetches a step's footprint shifted along the step's own loop, here
+// over input channels, so the shift is given in steps: the pixels' stride
+// in floats (fixed by bound_storage) over the step's channels. (A tile's
+// whole footprint at once, along the loop over tiles, Halide 21 prefetches
+// 256 bytes apart, not 64; placed right by a lowering pass, that burst of
+// 112 lines took fire3.s's shape to 42 % of the peak, where these took it
+// to 73-82 %.)
+void prefetchPixels(const Graph &g, LoweredNet &net, const Node &conv, ChannelStep step,
+                    const CpuParams &p, const Vars &v) {
+  if (p.convPrefetchPixels <= 0 || !isPointwise(conv))
+    return;
+  int id = conv.inputs[0];
+  while (isElementwise(g.node(id).op)) // inlined: the conv reads what they read
+    id = g.node(id).inputs[0];
+  if (!net.computes(id) || id == net.cut)
+    return;
+  const Node &src = g.node(id);
+  Lowered &l = net.nodes[static_cast<size_t>(id)];
+  Func store;
+  int64_t stride = src.shape.c;
+  switch (src.op) {
+  case OpKind::Concat:
+  case OpKind::MaxPool:
+  case OpKind::AvgPool:
+    store = l.value;
+    break;
+  case OpKind::Add:
+    store = l.value;
+    stride = pixelStride(src.shape.c);
+    break;
+  case OpKind::Conv: // a buffer of whole weight blocks (convTile, winogradTasks)
+    if (l.parts.size() != 1)
+      return;
+    store = l.winograd ? l.value : l.tiles[0];
+    stride = (src.shape.c + l.block - 1) / l.block * l.block;
+    break;
+  default:
+    return;
+  }
+  // Only a buffer of whole images: one computed within a task holds a few
+  // rows, and what lies past them is not the next pixels.
+  LoopLevel at = store.function().schedule().compute_level();
+  at.lock(); // placed for good: the loop over nodes has scheduled every Func
+  if (!at.is_root() || stride % step.channels != 0)
+    return;
+  store.bound_storage(v.c, static_cast<int>(stride));
+  step.core.update().prefetch(store, step.loop, step.loop,
+                              static_cast<int>(p.convPrefetchPixels * stride / step.channels),
+                              PrefetchBoundStrategy::NonFaulting);
 }
 
 // fc, a matrix-vector product at batch 1 and a matrix-matrix product above:
@@ -994,6 +1077,9 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
   // conv id -> its owner's loop over images, where it is computed
   // (lrnConvPerImage); else none.
   std::vector<std::optional<LoopLevel>> imageLoop(g.size());
+  // conv id -> its reduction's loop over steps of input channels, where it
+  // is a direct conv of one group with such a loop.
+  std::vector<std::optional<ChannelStep>> steps(g.size());
   for (const auto &nodePtr : g.nodes()) {
     if (!net.computes(nodePtr->id)) // another part's
       continue;
@@ -1062,7 +1148,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
                            LoopLevel(net.nodes[static_cast<size_t>(owner)].value, poolTask(owner)))
                      : std::nullopt,
           p, v, owner >= 0 && halves[static_cast<size_t>(owner)],
-          imageLoop[static_cast<size_t>(node.id)]);
+          imageLoop[static_cast<size_t>(node.id)], &steps[static_cast<size_t>(node.id)]);
       break;
     }
     case OpKind::Fc:
@@ -1184,7 +1270,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
       vectorizeUpdate(l.helpers[0], v.c, fit(p.vec, s.c));
       break;
     case OpKind::Concat:
-      scheduleConcat(g, node, net, fusedPools, p, v);
+      scheduleConcat(g, node, net, fusedPools, p, v, steps);
       break;
     case OpKind::Softmax:
       l.value.compute_root().parallel(v.n);
@@ -1203,6 +1289,9 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
       break;
     }
   }
+  for (const auto &nodePtr : g.nodes())
+    if (steps[static_cast<size_t>(nodePtr->id)])
+      prefetchPixels(g, net, *nodePtr, *steps[static_cast<size_t>(nodePtr->id)], p, v);
   if (net.last != g.output) // a part's last node, scheduled above
     return;
   const Shape &out = g.node(g.output).shape;

@@ -17,6 +17,9 @@ struct CpuParams {
   int convMaxPixels = 14;    // most output pixels along x per tile
   int convFmasPerCycle = 2;  // vector FMAs a cycle, for the tile model (convBlock)
   int convUnroll = 8;        // input channels per step of a conv's reduction loop
+  // A direct 1x1 conv prefetches, at each step of its reduction, the input
+  // this many pixels ahead (the tile after next); 0: none.
+  int convPrefetchPixels = 28;
   // Layers with fewer output rows than this run (row, channel block) pairs as
   // parallel tasks, not rows alone, so that 7x7 layers at batch 1 keep every
   // core busy. 8, not 16: GoogLeNet's 14x14 layers as rows (and their pools fused into

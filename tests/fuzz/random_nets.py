@@ -272,6 +272,7 @@ def random_schedule(rng, winograd=False):
         "conv_max_pixels": rng.randint(1, 16),
         "conv_fmas_per_cycle": rng.randint(1, 4),
         "conv_unroll": rng.choice([1, 2, 3, 4, 8, 16]),
+        "conv_prefetch_pixels": rng.choice([0, 1, 28, 100]),
         "conv_block_tasks_below": rng.choice([0, 4, 16, 1000]),
         "conv_into_concat": rng.random() < 0.5,
         "pool_into_conv": rng.random() < 0.5,
