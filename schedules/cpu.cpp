@@ -245,6 +245,10 @@ void rowsParallel(Stage st, VarOrRVar ch, int64_t channels, const CpuParams &p, 
   st.parallel(y).parallel(n);
 }
 
+// The floats from one pixel to the next in a buffer of `channels` that
+// padPixels places.
+int64_t pixelStride(int64_t channels) { return channels % 1024 == 0 ? channels + 16 : channels; }
+
 // Stores `f`'s pixels 16 floats (a cache line) further apart where its
 // channels make them a multiple of 4 KB apart: a 1x1 conv's tile broadcasts
 // from each of its pixels in turn, and at 4 KB apart those lines all map to
@@ -253,8 +257,6 @@ void rowsParallel(Stage st, VarOrRVar ch, int64_t channels, const CpuParams &p, 
 // peak with 1024 channels, 87 % with 1040; 85 % and 88 % with 512 and 528,
 // 2 KB apart, left as they are; `cnnc bench --per-layer`, batch 8,
 // 2026-12-07).
-int64_t pixelStride(int64_t channels) { return channels % 1024 == 0 ? channels + 16 : channels; }
-
 void padPixels(Func f, Var c, int64_t channels) {
   if (pixelStride(channels) != channels)
     f.bound_storage(c, static_cast<int>(pixelStride(channels)));
@@ -280,16 +282,17 @@ VarOrRVar likeAxis(const VarOrRVar &axis, const std::string &name) {
   return axis.is_rvar ? VarOrRVar(RVar("r" + name)) : VarOrRVar(Var(name));
 }
 
-// A conv's reduction over input channels `rx` split by convUnroll, halved
-// until it divides their number, the inner part unrolled.
-// A direct conv's loop over steps of its reduction over input channels: the
-// update `core` runs it, `channels` input channels a step.
+// A conv's loop over steps of its reduction over input channels: the
+// update of `core` runs it, `channels` input channels a step.
 struct ChannelStep {
   Func core;
   RVar loop;
   int channels = 1;
 };
 
+// A conv's reduction over input channels `rx` split by convUnroll, halved
+// until it divides their number, the inner part unrolled. Returns the loop
+// over the steps.
 ChannelStep unrollChannels(Stage update, Func core, RVar rx, const CpuParams &p,
                            const std::string &suffix) {
   std::optional<int64_t> channels = Internal::as_const_int(rx.extent());
@@ -366,12 +369,13 @@ VarOrRVar convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int bl
       .unroll(v.x)
       .unroll(v.y);
   std::optional<int64_t> channels = Internal::as_const_int(r.x.extent());
-  if (channels && *channels <= p.convUnroll) // e.g. the RGB input: no loop at all
+  if (channels && *channels <= p.convUnroll) { // e.g. the RGB input: no loop at all
     core.update().unroll(r.x);
-  else if (step)
-    *step = unrollChannels(core.update(), core, r.x, p, suffix);
-  else
-    unrollChannels(core.update(), core, r.x, p, suffix);
+  } else {
+    ChannelStep steps = unrollChannels(core.update(), core, r.x, p, suffix);
+    if (step)
+      *step = steps;
+  }
   return taskLoop;
 }
 
