@@ -25,6 +25,14 @@ CpuParams defaultCpuParams(const Target &t) {
     // them 14 measured 0.98x and 0.96x on GoogLeNet at batch 8, 1.00x at
     // batch 1, AlexNet 0.97x and 0.99x (build/alternate, 2026-11-28).
     p.convMaxPixels = 14;
+    // A 1x1 conv's input prefetched 28 pixels ahead (prefetchPixels): on a
+    // Zen 4 at batch 8 SqueezeNet 1.1 0.968x-0.979x the time, GoogLeNet
+    // 0.981x and 0.999x, Caffe GoogLeNet 0.975x, ResNet-50 0.959x; at batch
+    // 1 within 1 % either way (build/alternate, 2026-12-07). AVX2 code on
+    // the same machine gained nothing (SqueezeNet 0.993x, GoogLeNet 1.034x
+    // and 0.985x at batch 8, an identical copy 0.982x, 1.017x and 0.982x):
+    // off there, and on NEON, where it was not measured.
+    p.convPrefetchPixels = 28;
     p.fcVectors = 3; // 8 images x 3 vectors: 24 accumulators
     // F(4x4, 5x5) on 5x5 layers but those a pool alone reads, as Zen 3: on
     // a Sapphire Rapids Xeon (2026-12-06, build/alternate) Caffe AlexNet

@@ -19,7 +19,7 @@ struct CpuParams {
   int convUnroll = 8;        // input channels per step of a conv's reduction loop
   // A direct 1x1 conv prefetches, at each step of its reduction, the input
   // this many pixels ahead (the tile after next); 0: none.
-  int convPrefetchPixels = 28;
+  int convPrefetchPixels = 0;
   // Layers with fewer output rows than this run (row, channel block) pairs as
   // parallel tasks, not rows alone, so that 7x7 layers at batch 1 keep every
   // core busy. 8, not 16: GoogLeNet's 14x14 layers as rows (and their pools fused into

@@ -165,6 +165,11 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
   }
   c.push_back({"conv_unroll", 16});
   c.push_back({"conv_unroll", 4});
+  bool pointwise = false; // 1x1 convs, which may prefetch their input
+  for (const auto &n : g.nodes())
+    pointwise |= n->op == OpKind::Conv && n->attrs.kernel[0] == 1 && n->attrs.kernel[1] == 1;
+  if (pointwise)
+    others("conv_prefetch_pixels", {0, 28}, d.convPrefetchPixels);
   for (int v = d.convVectors - 1; v >= 1 && v >= d.convVectors - 2; --v)
     c.push_back({"conv_vectors", v});
   c.push_back({"conv_accumulators", std::max(1, d.convAccumulators - 4)});
