@@ -290,10 +290,9 @@ VarOrRVar likeAxis(const VarOrRVar &axis, const std::string &name) {
   return axis.is_rvar ? VarOrRVar(RVar("r" + name)) : VarOrRVar(Var(name));
 }
 
-// A conv's loop over steps of its reduction over input channels: the
-// update of `core` runs it, `channels` input channels a step.
+// A conv's loop over steps of its reduction over input channels,
+// `channels` input channels a step.
 struct ChannelStep {
-  Func core;
   RVar loop;
   int channels = 1;
 };
@@ -301,17 +300,16 @@ struct ChannelStep {
 // A conv's reduction over input channels `rx` split by convUnroll, halved
 // until it divides their number, the inner part unrolled. Returns the loop
 // over the steps.
-ChannelStep unrollChannels(Stage update, Func core, RVar rx, const CpuParams &p,
-                           const std::string &suffix) {
+ChannelStep unrollChannels(Stage update, RVar rx, const CpuParams &p, const std::string &suffix) {
   std::optional<int64_t> channels = Internal::as_const_int(rx.extent());
   int unroll = p.convUnroll;
   while (unroll > 1 && channels && *channels % unroll != 0)
     unroll /= 2;
   if (unroll <= 1)
-    return {core, rx, 1};
+    return {rx, 1};
   RVar rco("rxo" + suffix), rci("rxi" + suffix);
   update.split(rx, rco, rci, unroll).unroll(rci);
-  return {core, rco, unroll};
+  return {rco, unroll};
 }
 
 // The register-tiled convolution of apps/conv_layer: a tile of `block`
@@ -380,7 +378,7 @@ VarOrRVar convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int bl
   if (channels && *channels <= p.convUnroll) { // e.g. the RGB input: no loop at all
     core.update().unroll(r.x);
   } else {
-    ChannelStep steps = unrollChannels(core.update(), core, r.x, p, suffix);
+    ChannelStep steps = unrollChannels(core.update(), r.x, p, suffix);
     if (step)
       *step = steps;
   }
@@ -593,7 +591,7 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   else
     update.reorder(v.c, t, r.x, e);
   update.vectorize(v.c, p.vec).unroll(v.c).unroll(t);
-  unrollChannels(update, product, r.x, p, suffix); // a group's input channels
+  unrollChannels(update, r.x, p, suffix); // a group's input channels
 }
 
 // Computed at `within` (a consumer's task loop) where given, else at root.
@@ -961,7 +959,7 @@ void scheduleConcat(const Graph &g, const Node &node, LoweredNet &net,
 // 256 bytes apart, not 64; placed right by a lowering pass, that burst of
 // 112 lines took fire3.s's shape to 42 % of the peak, where these took it
 // to 73-82 %.)
-void prefetchPixels(const Graph &g, LoweredNet &net, const Node &conv, ChannelStep step,
+void prefetchPixels(const Graph &g, LoweredNet &net, const Node &conv, const ChannelStep &step,
                     const CpuParams &p, const Vars &v) {
   if (p.convPrefetchPixels <= 0 || !isPointwise(conv))
     return;
@@ -1000,9 +998,10 @@ void prefetchPixels(const Graph &g, LoweredNet &net, const Node &conv, ChannelSt
   if (!at.is_root() || stride % step.channels != 0)
     return;
   store.bound_storage(v.c, static_cast<int>(stride));
-  step.core.update().prefetch(store, step.loop, step.loop,
-                              static_cast<int>(p.convPrefetchPixels * stride / step.channels),
-                              PrefetchBoundStrategy::NonFaulting);
+  // The conv's reduction (convTile's `core`).
+  net.nodes[static_cast<size_t>(conv.id)].parts[0].update().prefetch(
+      store, step.loop, step.loop, static_cast<int>(p.convPrefetchPixels * stride / step.channels),
+      PrefetchBoundStrategy::NonFaulting);
 }
 
 // fc, a matrix-vector product at batch 1 and a matrix-matrix product above:

@@ -34,8 +34,6 @@ NETS = ["alexnet", "googlenet", "resnet18", "resnet50", "squeezenet1_1", "vgg16"
 
 
 def build_torch(net):
-    if net == "alexnet":
-        return torchvision.models.alexnet(weights=None)
     if net == "googlenet":
         return torchvision.models.googlenet(weights=None, aux_logits=False, init_weights=False,
                                             transform_input=False)
