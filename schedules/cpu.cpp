@@ -254,20 +254,28 @@ void rowsParallel(Stage st, VarOrRVar ch, int64_t channels, const CpuParams &p, 
 }
 
 // The floats from one pixel to the next in a buffer of `channels` that
-// padPixels places.
-int64_t pixelStride(int64_t channels) { return channels % 1024 == 0 ? channels + 16 : channels; }
+// padPixels places, where 1x1 convs of these strides read it.
+int64_t pixelStride(int64_t channels, const std::vector<int> &strides) {
+  for (int s : strides)
+    if (channels * s % 1024 == 0)
+      return channels + 16;
+  return channels;
+}
 
-// Stores `f`'s pixels 16 floats (a cache line) further apart where its
-// channels make them a multiple of 4 KB apart: a 1x1 conv's tile broadcasts
-// from each of its pixels in turn, and at 4 KB apart those lines all map to
-// one set of the L1 cache (8-way on Zen 4), evicting each other (a
-// micro-network of ResNet-50's layer3 1x1 conv after its add: 72 % of the
-// peak with 1024 channels, 87 % with 1040; 85 % and 88 % with 512 and 528,
-// 2 KB apart, left as they are; `cnnc bench --per-layer`, batch 8,
-// 2026-12-07).
-void padPixels(Func f, Var c, int64_t channels) {
-  if (pixelStride(channels) != channels)
-    f.bound_storage(c, static_cast<int>(pixelStride(channels)));
+// Stores `f`'s pixels 16 floats (a cache line) further apart where a 1x1
+// conv of stride s (`strides`: those that read it) would find the pixels of
+// its tile a multiple of 4 KB apart: it broadcasts from each of them in
+// turn, and at 4 KB apart those lines all map to one set of the L1 cache
+// (8-way on Zen 4), evicting each other. Micro-networks of ResNet-50's 1x1
+// convs after an add, `cnnc bench --per-layer` at batch 8: layer3's (1024
+// channels, stride 1) 72 % of the peak, 87 % with 1040 (2026-12-07); the
+// layer3_0 shortcut (512 channels, stride 2) 59 %, 90 % with 528
+// (the same day). Pixels 2 KB apart (512 channels at stride 1, 256 at stride
+// 2) share two sets: 85 % against 88 %, and 91-95 % against 90-97 %, left
+// as they are.
+void padPixels(Func f, Var c, int64_t channels, const std::vector<int> &strides) {
+  if (pixelStride(channels, strides) != channels)
+    f.bound_storage(c, static_cast<int>(pixelStride(channels, strides)));
 }
 
 // A reduction's update vectorized over channels; the tail is guarded, since
@@ -705,13 +713,34 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
     rowsParallel(l.value.update(static_cast<int>(g)), l.updates[g].x, perGroup, p, v.y, v.n);
 }
 
+// A 1x1 conv with one group and no padding.
+bool isOneByOne(const Node &conv) {
+  const Attrs &a = conv.attrs;
+  return conv.op == OpKind::Conv && a.kernel[0] == 1 && a.kernel[1] == 1 && a.groups == 1 &&
+         a.pad.top == 0 && a.pad.left == 0 && a.pad.bottom == 0 && a.pad.right == 0;
+}
+
 // A 1x1 conv with stride 1, no padding and one group: a row of it reads one
 // row of its input.
 bool isPointwise(const Node &conv) {
   const Attrs &a = conv.attrs;
-  return conv.op == OpKind::Conv && a.kernel[0] == 1 && a.kernel[1] == 1 && a.stride[0] == 1 &&
-         a.stride[1] == 1 && a.groups == 1 && a.pad.top == 0 && a.pad.left == 0 &&
-         a.pad.bottom == 0 && a.pad.right == 0;
+  return isOneByOne(conv) && a.stride[0] == 1 && a.stride[1] == 1;
+}
+
+// The strides along x of the 1x1 convs (one group, no padding) that read
+// node `id`'s buffer, directly or through elementwise ops inlined into them.
+std::vector<int> oneByOneStrides(const Graph &g, const LoweredNet &net, int id) {
+  std::vector<int> strides;
+  for (int c : net.consumers[static_cast<size_t>(id)]) {
+    const Node &n = g.node(c);
+    if (isElementwise(n.op)) {
+      std::vector<int> more = oneByOneStrides(g, net, c);
+      strides.insert(strides.end(), more.begin(), more.end());
+    } else if (isOneByOne(n)) {
+      strides.push_back(static_cast<int>(n.attrs.stride[1]));
+    }
+  }
+  return strides;
 }
 
 // The pool (max or average) that conv `conv` reads, where each of the conv's
@@ -980,7 +1009,7 @@ void prefetchPixels(const Graph &g, LoweredNet &net, const Node &conv, const Cha
     break;
   case OpKind::Add:
     store = l.value;
-    stride = pixelStride(src.shape.c);
+    stride = pixelStride(src.shape.c, oneByOneStrides(g, net, id));
     break;
   case OpKind::Conv: // a buffer of whole weight blocks (convTile, winogradTasks)
     if (l.parts.size() != 1)
@@ -1296,7 +1325,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
       l.value.compute_root();
       rowsParallel(l.value, v.c, s.c, p, v.y, v.n);
       if (node.op == OpKind::Add) // read by ResNet-50's 1x1 convs
-        padPixels(l.value, v.c, s.c);
+        padPixels(l.value, v.c, s.c, oneByOneStrides(g, net, node.id));
       break;
     }
   }
