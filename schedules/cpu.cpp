@@ -144,6 +144,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"conv_prefetch_pixels", &CpuParams::convPrefetchPixels, nullptr, 0, 1 << 10},
       {"conv_block_tasks_below", &CpuParams::convBlockTasksBelow, nullptr, 0, 1 << 20},
       {"conv_into_concat", nullptr, &CpuParams::convIntoConcat, 0, 1},
+      {"conv_into_add", nullptr, &CpuParams::convIntoAdd, 0, 1},
       {"pool_into_conv", nullptr, &CpuParams::poolIntoConv, 0, 1},
       {"conv_into_pool_rows", &CpuParams::convIntoPoolRows, nullptr, 0, 1 << 20},
       {"lrn_into_pool", nullptr, &CpuParams::lrnIntoPool, 0, 1},
@@ -336,7 +337,8 @@ ChannelStep unrollChannels(Stage update, RVar rx, const CpuParams &p, const std:
 // channels, where it has one, goes to `step`.
 VarOrRVar convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int block, int64_t width,
                    int64_t height, const CpuParams &p, const Vars &v, const std::string &suffix,
-                   bool parallel = true, std::optional<ChannelStep> *step = nullptr) {
+                   bool parallel = true, std::optional<ChannelStep> *step = nullptr,
+                   bool blocksInner = false) {
   int pixels = convTilePixels(block / p.vec, width, layoutOptions(p));
   // Tiles are sized for the layer's whole width; a consumer that reads fewer
   // columns (a strided 1x1 conv) would have a tile wider than what it needs
@@ -372,9 +374,18 @@ VarOrRVar convTile(Func owner, Stage st, VarOrRVar ch, Func core, RDom r, int bl
       st.fuse(v.y, co, task).parallel(task);
     }
   }
+  // With blocksInner, a row's tiles in turn, each for every block (not
+  // blocks in turn, each for every tile): `st` then reads and writes whole
+  // pixels at a time.
+  bool inner = blocksInner && !(parallel && height < p.convBlockTasksBelow);
+  if (inner)
+    st.reorder(ci, xi, co, xo);
   // Named without a stage: a LoopLevel naming an update stage's index is
   // refused (Halide 21); the loop's name, unique to `st`, is found.
-  core.compute_at(owner, xo).vectorize(v.c, p.vec).unroll(v.c).unroll(v.x);
+  core.compute_at(inner ? LoopLevel(owner, co) : LoopLevel(owner, xo))
+      .vectorize(v.c, p.vec)
+      .unroll(v.c)
+      .unroll(v.x);
   // r.x: input channel, r.y: kx, r.z: ky.
   core.update()
       .reorder(v.c, v.x, v.y, r.x, r.y, r.z, v.n)
@@ -617,7 +628,8 @@ void computeIn(Func f, const std::optional<LoopLevel> &within) {
 // is computed instead, in its own parallel tasks (the loop over images of
 // the pool that reads it through an LRN: lrnConvPerImage). `step`: where a
 // direct conv of one group puts its reduction's step (convTile).
-void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
+// `intoConsumer`: tiled by the concat or add that reads it (tileConvInto).
+void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConsumer,
                   std::optional<Func> pool, std::optional<LoopLevel> within, const CpuParams &p,
                   const Vars &v, bool wholeImages = false,
                   std::optional<LoopLevel> imageLevel = std::nullopt,
@@ -658,7 +670,7 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
           l.padded.bound(v.x, 0, static_cast<int>(columns)).partition(v.x, Partition::Always);
       }
     }
-    if (!intoConcat) {
+    if (!intoConsumer) {
       computeIn(l.value, imageLevel ? imageLevel : within);
       winogradTasks(l.value, l.value, v.c, l, s.w, s.h, phases, s.c, node.attrs.groups, p, v,
                     "_" + l.value.name(), !within, wholeImages);
@@ -675,12 +687,12 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConcat,
   // rows, instead of once a conv row (at stride 2, GoogLeNet's conv1 copied
   // each input row 3.5 times so): GoogLeNet's stem alone 0.96x at batch 8,
   // 0.94x at batch 1; the network 0.98x, 0.98x; AlexNet 0.95x at batch 8.
-  bool stemRows = l.padded.defined() && !intoConcat && l.parts.size() == 1 && inChannels < p.vec &&
-                  s.h >= p.convBlockTasksBelow;
+  bool stemRows = l.padded.defined() && !intoConsumer && l.parts.size() == 1 &&
+                  inChannels < p.vec && s.h >= p.convBlockTasksBelow;
   if (l.padded.defined() && !stemRows)
     schedulePadded(l.padded, inChannels, p, v);
-  if (intoConcat)
-    return; // tiled by the concat's update (scheduleConcat)
+  if (intoConsumer)
+    return; // tiled by the concat's update or the add (tileConvInto)
   if (l.parts.size() == 1) {
     computeIn(l.tiles[0], within);
     VarOrRVar task = convTile(l.tiles[0], l.tiles[0], v.c, l.parts[0], l.reduce, l.block, s.w, s.h,
@@ -800,6 +812,28 @@ int convIntoConcat(const Graph &g, const LoweredNet &net, const Node &cat, size_
   const Node &n = g.node(conv);
   return n.attrs.groups == 1 && n.shape.c % net.nodes[static_cast<size_t>(conv)].block == 0 ? conv
                                                                                             : -1;
+}
+
+// The direct conv (one group, whole weight blocks) whose output reaches an
+// input of add `add` only through elementwise ops and is used by nothing
+// else (the first such input), or -1. Such a conv is computed tile by tile
+// inside the add, which adds the other inputs to each tile as it stores it:
+// the conv's output is never written to memory and read back.
+int convIntoAdd(const Graph &g, const LoweredNet &net, const Node &add, const CpuParams &p) {
+  if (!p.convIntoAdd || add.op != OpKind::Add)
+    return -1;
+  for (int id : add.inputs) {
+    if (std::count(add.inputs.begin(), add.inputs.end(), id) != 1)
+      continue;
+    int conv = soleConvSource(g, net, id);
+    if (conv < 0 || !net.computes(conv) || conv == net.cut)
+      continue;
+    const Node &n = g.node(conv);
+    const Lowered &c = net.nodes[static_cast<size_t>(conv)];
+    if (!c.winograd && c.parts.size() == 1 && n.shape.c % c.block == 0)
+      return conv;
+  }
+  return -1;
 }
 
 // The conv (one group) whose output reaches pool `pool` only through
@@ -938,6 +972,22 @@ int lrnAfterPool(const Graph &g, const LoweredNet &net, const Node &pool, const 
   return pool.id;
 }
 
+// Direct conv `conv` (one group) computed tile by tile (convTile) by stage
+// `st` of `owner`, channel axis `ch`, of shape `s`: a concat's update or an
+// add, which reads the conv as it stores; the pool that the conv's tasks
+// compute (fusedPools) computed in the owner's tasks.
+void tileConvInto(const Graph &g, LoweredNet &net, Func owner, Stage st, VarOrRVar ch, int conv,
+                  const Shape &s, const std::vector<int> &fusedPools, const CpuParams &p,
+                  const Vars &v, const std::string &suffix,
+                  std::vector<std::optional<ChannelStep>> &steps, bool blocksInner = false) {
+  const Lowered &c = net.nodes[static_cast<size_t>(conv)];
+  VarOrRVar task = convTile(owner, st, ch, c.parts[0], c.reduce, c.block, s.w, s.h, p, v, suffix,
+                            true, &steps[static_cast<size_t>(conv)], blocksInner);
+  int pool = g.node(conv).inputs[0];
+  if (fusedPools[static_cast<size_t>(pool)] == conv)
+    net.nodes[static_cast<size_t>(pool)].value.compute_at(LoopLevel(owner, task));
+}
+
 // `fusedPools`: pool id -> the conv whose row tasks compute it, or -1.
 // `steps`: conv id -> its reduction's step, set for the convs tiled here.
 void scheduleConcat(const Graph &g, const Node &node, LoweredNet &net,
@@ -961,11 +1011,7 @@ void scheduleConcat(const Graph &g, const Node &node, LoweredNet &net,
                     v, suffix);
       continue;
     }
-    VarOrRVar task = convTile(l.value, st, l.updates[i].x, c.parts[0], c.reduce, c.block, s.w, s.h,
-                              p, v, suffix, true, &steps[static_cast<size_t>(conv)]);
-    int pool = g.node(conv).inputs[0];
-    if (fusedPools[static_cast<size_t>(pool)] == conv)
-      net.nodes[static_cast<size_t>(pool)].value.compute_at(LoopLevel(l.value, task));
+    tileConvInto(g, net, l.value, st, l.updates[i].x, conv, s, fusedPools, p, v, suffix, steps);
   }
 }
 
@@ -1101,9 +1147,9 @@ void scheduleFc(const Node &node, Lowered &l, const ImageParam &weights, Expr ba
 
 void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
   Vars v;
-  std::vector<bool> intoConcat(g.size(), false);
-  std::vector<int> fusedPools(g.size(), -1); // pool id -> the conv that computes it
-  std::vector<int> poolConvs(g.size(), -1);  // pool id -> its conv (convIntoPool)
+  std::vector<bool> intoConsumer(g.size(), false); // conv id -> tiled by a concat or an add
+  std::vector<int> fusedPools(g.size(), -1);       // pool id -> the conv that computes it
+  std::vector<int> poolConvs(g.size(), -1);        // pool id -> its conv (convIntoPool)
   // A pool that computes its conv (convIntoPool) owns parallel tasks of
   // rows, or the LRN that reads it (lrnAfterPool) does. taskOwner: node id
   // -> the owner whose tasks compute it (the conv, unless convAtRoot puts
@@ -1156,8 +1202,10 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
       for (size_t i = 0; i < nodePtr->inputs.size(); ++i) {
         int conv = convIntoConcat(g, net, *nodePtr, i, p);
         if (conv >= 0)
-          intoConcat[static_cast<size_t>(conv)] = true;
+          intoConsumer[static_cast<size_t>(conv)] = true;
       }
+    if (int conv = convIntoAdd(g, net, *nodePtr, p); conv >= 0)
+      intoConsumer[static_cast<size_t>(conv)] = true;
     int pool = fusedPool(g, net, *nodePtr, p);
     if (pool >= 0 && poolConvs[static_cast<size_t>(pool)] < 0) // conv into pool goes first
       fusedPools[static_cast<size_t>(pool)] = nodePtr->id;
@@ -1182,7 +1230,7 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
       size_t in = static_cast<size_t>(node.inputs[0]);
       int owner = taskOwner[static_cast<size_t>(node.id)];
       scheduleConv(
-          g, node, l, intoConcat[static_cast<size_t>(node.id)],
+          g, node, l, intoConsumer[static_cast<size_t>(node.id)],
           fusedPools[in] == node.id ? std::optional<Func>(net.nodes[in].value) : std::nullopt,
           owner >= 0 ? std::optional<LoopLevel>(
                            LoopLevel(net.nodes[static_cast<size_t>(owner)].value, poolTask(owner)))
@@ -1321,12 +1369,19 @@ void scheduleCpu(const Graph &g, LoweredNet &net, const CpuParams &p) {
       }
       break;
     case OpKind::Add:
-    case OpKind::Flatten:
+    case OpKind::Flatten: {
       l.value.compute_root();
-      rowsParallel(l.value, v.c, s.c, p, v.y, v.n);
+      int conv = convIntoAdd(g, net, node, p);
+      if (conv < 0) {
+        rowsParallel(l.value, v.c, s.c, p, v.y, v.n);
+      } else {
+        tileConvInto(g, net, l.value, l.value, v.c, conv, s, fusedPools, p, v, "_" + l.value.name(),
+                     steps, true);
+      }
       if (node.op == OpKind::Add) // read by ResNet-50's 1x1 convs
         padPixels(l.value, v.c, s.c, oneByOneStrides(g, net, node.id));
       break;
+    }
     }
   }
   for (const auto &nodePtr : g.nodes())

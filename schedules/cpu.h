@@ -27,6 +27,7 @@ struct CpuParams {
   // and 0.99x at batch 1 (build/alternate, 2026-11-28).
   int convBlockTasksBelow = 8;
   bool convIntoConcat = true; // convs write straight into the concat they feed
+  bool convIntoAdd = true;    // ... and into the add they feed (convIntoAdd)
   bool poolIntoConv = true;   // pools computed by the row tasks of the 1x1 conv they feed
   // Pools (of a conv used by nothing else) computed in tasks of this many
   // rows that compute the conv rows they read; 0: convs at root.

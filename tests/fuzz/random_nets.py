@@ -275,6 +275,7 @@ def random_schedule(rng, winograd=False):
         "conv_prefetch_pixels": rng.choice([0, 1, 28, 100]),
         "conv_block_tasks_below": rng.choice([0, 4, 16, 1000]),
         "conv_into_concat": rng.random() < 0.5,
+        "conv_into_add": rng.random() < 0.5,
         "pool_into_conv": rng.random() < 0.5,
         "conv_into_pool_rows": rng.choice([0, 1, 3, 8]),
         "lrn_into_pool": rng.random() < 0.5,

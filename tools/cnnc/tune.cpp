@@ -178,6 +178,8 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
   others("conv_block_tasks_below", {0, 8, 16, 32}, d.convBlockTasksBelow);
   if (has(g, OpKind::Concat))
     c.push_back({"conv_into_concat", d.convIntoConcat ? 0 : 1});
+  if (has(g, OpKind::Add))
+    c.push_back({"conv_into_add", d.convIntoAdd ? 0 : 1});
   bool pools = has(g, OpKind::MaxPool) || has(g, OpKind::AvgPool);
   if (pools) {
     c.push_back({"pool_into_conv", d.poolIntoConv ? 0 : 1});
