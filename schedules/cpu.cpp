@@ -42,6 +42,8 @@ CpuParams defaultCpuParams(const Target &t) {
     // Caffe AlexNet 0.98x and 0.99x at batch 8, 0.99x at batch 1, Caffe
     // GoogLeNet 1.00x at both.
     p.winograd5x5Tile4Width = 1;
+    if (t.has_feature(Target::AVX512_Zen5))
+      p.winogradChannelTasksFloats = 3 << 18; // 3 MB of floats (winogradTasks)
     if (t.has_feature(Target::AVX512_Zen4) && !t.has_feature(Target::AVX512_Zen5)) {
       // Zen 4 runs a 512-bit FMA as two 256-bit halves, half the FMAs per
       // cycle of the Xeons these defaults were fitted on, so that fewer
@@ -167,6 +169,8 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"winograd_strided", nullptr, &CpuParams::winogradStrided, 0, 1},
       {"winograd_task_tiles", &CpuParams::winogradTaskTiles, nullptr, 1, 1 << 20},
       {"winograd_channel_tasks_below", &CpuParams::winogradChannelTasksBelow, nullptr, 0, 1 << 20},
+      {"winograd_channel_tasks_floats", &CpuParams::winogradChannelTasksFloats, nullptr, 0,
+       1 << 30},
       {"winograd_group_inputs", nullptr, &CpuParams::winogradGroupInputs, 0, 1},
       {"winograd_group_tasks", nullptr, &CpuParams::winogradGroupTasks, 0, 1},
       {"fc_vectors", &CpuParams::fcVectors, nullptr, 1, 8},
@@ -465,8 +469,18 @@ void winogradTasks(Func owner, Stage st, VarOrRVar ch, const Lowered &l, int64_t
   int64_t blocks = (outChannels + l.block - 1) / l.block;
   int64_t groupVectors = blocks / 2 * (l.block / p.vec);
   bool fourByFive = l.winogradInput == 8; // F(4x4, 5x5)
-  bool channelTasks =
-      parallel && across * down < p.winogradChannelTasksBelow && blocks % 2 == 0 && !fourByFive;
+  // On the Zen 5 only layers of many transformed weights
+  // (winogradChannelTasksFloats, 3 MB): with fewer, the second input
+  // transform costs more than the weights saved. At batch 1 GoogLeNet
+  // 0.952x-0.966x the time (its 28- and 14-wide 3x3s, 0.3-0.9 M floats, in
+  // row tasks), ResNet-18 0.979x (its 28-wide 3x3s, 0.6 M; with its 14-wide
+  // ones, 1.05 M, too: 1.023x-1.036x), SqueezeNet 1.1 0.926x; at batch 8
+  // 0.985x-1.000x (build/alternate, 2026-12-08).
+  int64_t weightFloats =
+      inChannels / std::max<int64_t>(groups, 1) * outChannels * l.winogradInput * l.winogradInput;
+  bool channelTasks = parallel && across * down < p.winogradChannelTasksBelow &&
+                      weightFloats >= p.winogradChannelTasksFloats && blocks % 2 == 0 &&
+                      !fourByFive;
   // Blocks sized for all the tiles (winogradAllTilesBlock), computed for
   // all of them at once where a task computes them all.
   bool allTiles = l.allTiles && (channelTasks || wholeImages);

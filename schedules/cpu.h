@@ -92,6 +92,8 @@ struct CpuParams {
   // Winograd layers of fewer tiles than this: two tasks (per image) of half
   // the output channels each instead of rows of tiles.
   int winogradChannelTasksBelow = 64;
+  // ... and of at least this many transformed weight floats (0: any).
+  int winogradChannelTasksFloats = 0;
   // Row tasks of a Winograd conv with groups transform one group's input at
   // a time, before that group's weight blocks, rather than all of it first.
   bool winogradGroupInputs = true;

@@ -144,7 +144,8 @@ TEST_CASE("schedule file errors name the place and what was expected") {
         "winograd_register_tiles, "
         "winograd_strided, "
         "winograd_task_tiles, "
-        "winograd_channel_tasks_below, winograd_group_inputs, winograd_group_tasks, fc_vectors, "
+        "winograd_channel_tasks_below, winograd_channel_tasks_floats, "
+        "winograd_group_inputs, winograd_group_tasks, fc_vectors, "
         "fc_unroll, "
         "fc_prefetch_bytes, shares_macs_per_weight");
   CHECK(errorOf("{\"cpu\": {\"conv_vectors\": 9}}") ==

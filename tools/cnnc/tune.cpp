@@ -142,6 +142,7 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
     others("winograd_channels", {0, 16, 32}, d.winogradChannels);
     c.push_back({"winograd_width", d.winogradWidth > 1 ? 1 : 8});
     c.push_back({"winograd_channel_tasks_below", d.winogradChannelTasksBelow ? 0 : 64});
+    others("winograd_channel_tasks_floats", {0, 786432}, d.winogradChannelTasksFloats);
     others("winograd_4x4_width", {0, 14, 28}, d.winograd4x4Width);
     others("winograd_5x5_width", {0, 13}, d.winograd5x5Width);
     others("winograd_register_tiles", {0, 14}, d.winogradRegisterTiles);
