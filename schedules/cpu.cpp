@@ -659,7 +659,11 @@ void scheduleConv(const Graph &g, const Node &node, Lowered &l, bool intoConsume
       if (!within)
         l.padded.parallel(v.y).parallel(v.n);
       if (node.attrs.stride[1] == 1) {
-        l.padded.vectorize(v.c, fit(p.vec, inChannels));
+        // Vectors within a group's input channels where a consumer's task
+        // copies only some groups' (a pool's channel tasks): vectors of 8
+        // over a task's 4 channels reached channel -4 of the input.
+        int64_t copied = within ? inChannels / node.attrs.groups : inChannels;
+        l.padded.vectorize(v.c, fit(p.vec, copied));
       } else {
         // Each run of s phases (lowerWinograd) a vector of s lanes: a dense
         // load of the input where the run is inside it, a gather of clamped
