@@ -51,6 +51,24 @@ int convBlock(int64_t channels, int64_t width, const LowerOptions &o) {
   return best;
 }
 
+namespace {
+
+// `o` for the weight block of a direct conv of `height` output rows,
+// `inputs` input channels a group and a kernel of `area` pixels: no more
+// vectors than fit convBlockWeightBytes where the schedule runs its (row,
+// block) pairs as tasks.
+LowerOptions directBlockOptions(const LowerOptions &o, int64_t height, int64_t inputs,
+                                int64_t area) {
+  LowerOptions b = o;
+  if (o.convBlockWeightBytes > 0 && height < o.convBlockTasksBelow)
+    while (b.convVectors > 1 &&
+           inputs * area * b.convVectors * o.vec * int64_t(sizeof(float)) > o.convBlockWeightBytes)
+      --b.convVectors;
+  return b;
+}
+
+} // namespace
+
 bool convWinograd(const Node &node, int64_t inChannels, const LowerOptions &o) {
   const Attrs &a = node.attrs;
   if (node.op != OpKind::Conv || a.groups < 1)
@@ -373,7 +391,7 @@ private:
     int groups = static_cast<int>(a.groups);
     int ci = static_cast<int>(s.c / a.groups), co = static_cast<int>(a.out / a.groups);
     int kh = static_cast<int>(a.kernel[0]), kw = static_cast<int>(a.kernel[1]);
-    int block = convBlock(co, node.shape.w, opts_);
+    int block = convBlock(co, node.shape.w, directBlockOptions(opts_, node.shape.h, ci, kh * kw));
     int blocks = (co + block - 1) / block; // per group
     l.block = block;
     // Folded batchnorm: W' = W * scale, b' = (b - mean) * scale + shift with

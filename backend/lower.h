@@ -148,6 +148,13 @@ struct LowerOptions {
   // F(4x4, 3x3) as above, for 4 F(4x4, 4x4) where F(4x4, 3x3) would be
   // chosen (winograd4x4Width), else F(3x3, 4x4).
   bool winogradStrided = false;
+  // Direct convs of fewer output rows than convBlockTasksBelow (the
+  // schedule runs their (row, weight block) pairs as tasks, rows inside
+  // blocks) take weight blocks of at most convBlockWeightBytes bytes of
+  // weights where more vectors would exceed it (0: no limit): a block's
+  // row tasks then find its weights in L2 (convBlock).
+  int convBlockTasksBelow = 0;
+  int convBlockWeightBytes = 0;
 };
 
 // Whether `node` (a conv) is computed by Winograd's minimal filtering under `o`.

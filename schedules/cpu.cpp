@@ -145,6 +145,7 @@ const std::vector<CpuParamInfo> &cpuParamInfo() {
       {"conv_unroll", &CpuParams::convUnroll, nullptr, 1, 64},
       {"conv_prefetch_pixels", &CpuParams::convPrefetchPixels, nullptr, 0, 1 << 10},
       {"conv_block_tasks_below", &CpuParams::convBlockTasksBelow, nullptr, 0, 1 << 20},
+      {"conv_block_weight_bytes", &CpuParams::convBlockWeightBytes, nullptr, 0, 1 << 30},
       {"conv_into_concat", nullptr, &CpuParams::convIntoConcat, 0, 1},
       {"conv_into_add", nullptr, &CpuParams::convIntoAdd, 0, 1},
       {"pool_into_conv", nullptr, &CpuParams::poolIntoConv, 0, 1},
@@ -222,6 +223,8 @@ LowerOptions layoutOptions(const CpuParams &p) {
   o.winograd5x5Width = p.winograd5x5Width;
   o.winogradRegisterTiles = p.winogradRegisterTiles;
   o.winogradStrided = p.winogradStrided;
+  o.convBlockTasksBelow = p.convBlockTasksBelow;
+  o.convBlockWeightBytes = p.convBlockWeightBytes;
   return o;
 }
 

@@ -304,6 +304,7 @@ def random_schedule(rng, winograd=False):
         "winograd_task_tiles": rng.choice([1, 7, 28, 100]),
         "winograd_channel_tasks_below": rng.choice([0, 16, 64, 1000]),
         "winograd_channel_tasks_floats": rng.choice([0, 1000, 786432]),
+        "conv_block_weight_bytes": rng.choice([0, 4096, 100000, 917504]),
         "shares_macs_per_weight": rng.choice([0, 1, 64]),
     }
     chosen = rng.sample(sorted(params), rng.randint(1, len(params)))

@@ -131,7 +131,7 @@ TEST_CASE("schedule file errors name the place and what was expected") {
   CHECK(errorOf("{\"cpu\": {\n  \"conv_vector\": 2}}") ==
         "s.json:2:3: unknown parameter 'conv_vector'; known: conv_vectors, conv_accumulators, "
         "conv_max_pixels, conv_fmas_per_cycle, conv_unroll, conv_prefetch_pixels, "
-        "conv_block_tasks_below, "
+        "conv_block_tasks_below, conv_block_weight_bytes, "
         "conv_into_concat, conv_into_add, "
         "pool_into_conv, conv_into_pool_rows, lrn_into_pool, pointwise_into_pool, "
         "pool_channel_tasks, lrn_conv_at_root, lrn_conv_per_image, unroll_channel_vectors, "

@@ -177,6 +177,7 @@ ParamSettings candidates(const Graph &g, const CpuParams &d) {
   c.push_back({"conv_max_pixels", d.convMaxPixels > 7 ? 7 : 14});
   c.push_back({"conv_fmas_per_cycle", d.convFmasPerCycle == 1 ? 2 : 1});
   others("conv_block_tasks_below", {0, 8, 16, 32}, d.convBlockTasksBelow);
+  others("conv_block_weight_bytes", {0, 917504}, d.convBlockWeightBytes);
   if (has(g, OpKind::Concat))
     c.push_back({"conv_into_concat", d.convIntoConcat ? 0 : 1});
   if (has(g, OpKind::Add))
@@ -229,12 +230,12 @@ std::string layoutDecisions(const Graph &g, const CpuParams &p) {
 
 // Whether `to` (the best settings with parameter `name` changed) compiles
 // to the same code as `from` (whose layoutDecisions are `fromLayout`), as far
-// as that can be told without compiling: the Winograd parameters act only
-// through the layout lower() chooses (layoutOptions; the schedule reads what
-// it chose), conv_block_tasks_below only by comparison with the convs'
-// heights, shares_macs_per_weight only where it turns shares of a batch of
-// `batch` images on or off or moves them between the whole network and the
-// layers before its fc head (shareCut). Any other change may matter.
+// as that can be told without compiling: the Winograd parameters and
+// conv_block_weight_bytes act only through the layout lower() chooses (layoutOptions; the schedule
+// reads what it chose), conv_block_tasks_below only by comparison with the convs' heights,
+// shares_macs_per_weight only where it turns shares of a batch of `batch` images on or off or moves
+// them between the whole network and the layers before its fc head (shareCut). Any other change may
+// matter.
 bool changesNothing(const Graph &g, int64_t batch, const std::string &name, const CpuParams &from,
                     const std::string &fromLayout, const CpuParams &to) {
   static const std::set<std::string> layoutOnly = {"winograd_channels",
@@ -247,7 +248,8 @@ bool changesNothing(const Graph &g, int64_t batch, const std::string &name, cons
                                                    "winograd_5x5_width",
                                                    "winograd_register_tiles",
                                                    "winograd_strided",
-                                                   "winograd_5x5_4x4_pool_root"};
+                                                   "winograd_5x5_4x4_pool_root",
+                                                   "conv_block_weight_bytes"};
   if (layoutOnly.count(name))
     return layoutDecisions(g, to) == fromLayout;
   if (name == "shares_macs_per_weight") // the same shares, of the same layers
