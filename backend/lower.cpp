@@ -54,16 +54,28 @@ int convBlock(int64_t channels, int64_t width, const LowerOptions &o) {
 namespace {
 
 // `o` for the weight block of a direct conv of `height` output rows,
-// `inputs` input channels a group and a kernel of `area` pixels: no more
-// vectors than fit convBlockWeightBytes where the schedule runs its (row,
-// block) pairs as tasks.
-LowerOptions directBlockOptions(const LowerOptions &o, int64_t height, int64_t inputs,
-                                int64_t area) {
+// `inputs` input channels a group, a kernel of `area` pixels and `outputs`
+// output channels a group: no more vectors than fit convBlockWeightBytes
+// where the schedule runs its (row, block) pairs as tasks, and where that
+// limit binds, the most vectors under it that make whole blocks, if any (a
+// conv of whole blocks is written into the add or concat it feeds): ResNet's
+// 7x7 3x3 convs of 512 channels in blocks of 2 vectors, not 3 (528
+// channels computed, the add apart); ResNet-18 at batch 8 0.928x the time,
+// at batch 1 1.025x (build/alternate, Zen 5, 2026-12-08).
+LowerOptions directBlockOptions(const LowerOptions &o, int64_t height, int64_t inputs, int64_t area,
+                                int64_t outputs) {
   LowerOptions b = o;
-  if (o.convBlockWeightBytes > 0 && height < o.convBlockTasksBelow)
-    while (b.convVectors > 1 &&
-           inputs * area * b.convVectors * o.vec * int64_t(sizeof(float)) > o.convBlockWeightBytes)
-      --b.convVectors;
+  if (o.convBlockWeightBytes <= 0 || height >= o.convBlockTasksBelow)
+    return b;
+  while (b.convVectors > 1 &&
+         inputs * area * b.convVectors * o.vec * int64_t(sizeof(float)) > o.convBlockWeightBytes)
+    --b.convVectors;
+  if (b.convVectors < o.convVectors)
+    for (int v = b.convVectors; v >= 1; --v)
+      if (outputs % (int64_t(v) * o.vec) == 0) {
+        b.convVectors = v;
+        break;
+      }
   return b;
 }
 
@@ -391,7 +403,8 @@ private:
     int groups = static_cast<int>(a.groups);
     int ci = static_cast<int>(s.c / a.groups), co = static_cast<int>(a.out / a.groups);
     int kh = static_cast<int>(a.kernel[0]), kw = static_cast<int>(a.kernel[1]);
-    int block = convBlock(co, node.shape.w, directBlockOptions(opts_, node.shape.h, ci, kh * kw));
+    int block =
+        convBlock(co, node.shape.w, directBlockOptions(opts_, node.shape.h, ci, kh * kw, co));
     int blocks = (co + block - 1) / block; // per group
     l.block = block;
     // Folded batchnorm: W' = W * scale, b' = (b - mean) * scale + shift with

@@ -27,12 +27,12 @@ struct CpuParams {
   // and 0.99x at batch 1 (build/alternate, 2026-11-28).
   int convBlockTasksBelow = 8;
   // ... their weight blocks at most this many bytes of weights, where more
-  // vectors would exceed it (0: no limit; LowerOptions::convBlockWeightBytes):
-  // ResNet's 7x7 3x3 convs of 512 channels took blocks of 4 vectors, 1.18 MB,
-  // which each of a block's 7 row tasks read from L3 (1 MB of L2 on the Zen
-  // 4 and 5); in blocks of 3 vectors (884 KB; 528 channels computed for 512)
-  // two such layers alone took 0.66x the time at batch 1 (build/alternate,
-  // Zen 5, 2026-12-08).
+  // vectors would exceed it, and then whole blocks where some fit (0: no
+  // limit; LowerOptions::convBlockWeightBytes): ResNet's 7x7 3x3 convs of 512
+  // channels took blocks of 4 vectors, 1.18 MB, which each of a block's 7 row
+  // tasks read from L3 (1 MB of L2 on the Zen 4 and 5); in blocks of 2
+  // (590 KB) ResNet-18 took 0.95x the time at batch 1 and 8 (build/alternate,
+  // Zen 5, 2026-12-08; docs/schedules.md).
   int convBlockWeightBytes = 917504;
   bool convIntoConcat = true; // convs write straight into the concat they feed
   bool convIntoAdd = true;    // ... and into the add they feed (convIntoAdd)
