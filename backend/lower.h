@@ -151,8 +151,9 @@ struct LowerOptions {
   // Direct convs of fewer output rows than convBlockTasksBelow (the
   // schedule runs their (row, weight block) pairs as tasks, rows inside
   // blocks) take weight blocks of at most convBlockWeightBytes bytes of
-  // weights where more vectors would exceed it (0: no limit): a block's
-  // row tasks then find its weights in L2 (convBlock).
+  // weights where more vectors would exceed it, and there the most vectors
+  // under it that make whole blocks, if any (0: no limit): a block's row
+  // tasks then find its weights in L2 (directBlockOptions in lower.cpp).
   int convBlockTasksBelow = 0;
   int convBlockWeightBytes = 0;
 };

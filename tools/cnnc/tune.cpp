@@ -231,11 +231,12 @@ std::string layoutDecisions(const Graph &g, const CpuParams &p) {
 // Whether `to` (the best settings with parameter `name` changed) compiles
 // to the same code as `from` (whose layoutDecisions are `fromLayout`), as far
 // as that can be told without compiling: the Winograd parameters and
-// conv_block_weight_bytes act only through the layout lower() chooses (layoutOptions; the schedule
-// reads what it chose), conv_block_tasks_below only by comparison with the convs' heights,
-// shares_macs_per_weight only where it turns shares of a batch of `batch` images on or off or moves
-// them between the whole network and the layers before its fc head (shareCut). Any other change may
-// matter.
+// conv_block_weight_bytes act only through the layout lower() chooses
+// (layoutOptions; the schedule reads what it chose), conv_block_tasks_below
+// only by comparison with the convs' heights, shares_macs_per_weight only
+// where it turns shares of a batch of `batch` images on or off or moves
+// them between the whole network and the layers before its fc head
+// (shareCut). Any other change may matter.
 bool changesNothing(const Graph &g, int64_t batch, const std::string &name, const CpuParams &from,
                     const std::string &fromLayout, const CpuParams &to) {
   static const std::set<std::string> layoutOnly = {"winograd_channels",
